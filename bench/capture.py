@@ -1,0 +1,371 @@
+"""Capture overhead against a plain forward pass, measured in one process on the embedded Gemma.
+
+    python bench/capture.py [--texts 64] [--tokens 256] [--repeats 5] [--batch-tokens 4096] [--json PATH]
+
+Four measurements over the same deterministic texts:
+
+    (a) plain forward through all blocks of `model.base_model` (no LM head), use_cache=False
+    (b) plain forward that stops after block 9 (`add_stop_hook` + `run_until_stop`)
+    (c) `incision.capture` of "resid.9" to a fresh folder   -> overhead against (b)
+    (d) `incision.capture` of "resid.*" to a fresh folder   -> overhead against (a)
+
+The baselines tokenise with `subject.encode` and batch exactly as capture does (capture's own
+window planning and `_batches`: sorted by length, a budget of padded tokens), so the overhead is
+what capture adds: hooks, gather/cast, reordering, tables, serialisation, checksums and disk.
+Runs are interleaved (baseline, capture, baseline, capture, ...) after a warm-up, and each
+overhead is the median over repeats of capture_time / baseline_time - 1 within one pair, because
+these machines are noisy and only same-process ratios mean anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import random
+import shlex
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+import incision
+from incision.capture import CaptureConfig, _batches  # the exact batching capture uses
+from incision.hooks import add_stop_hook, run_until_stop
+from incision.tokens import plan_windows
+
+log = logging.getLogger("bench.capture")
+
+MODEL = "gemma-3-270m"
+STOP_BLOCK = 9
+TARGETS = {"one site": 0.03, "all resid to disk": 0.08}
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def demo_sentences() -> list[str]:
+    """The package's demo sample, one sentence per record (English and Japanese)."""
+    lines = (
+        resources.files("incision").joinpath("data/demo_texts.jsonl").read_text(encoding="utf-8").splitlines()
+    )
+    return [json.loads(line)["text"] for line in lines if line.strip()]
+
+
+def build_texts(subject, n_texts: int, target: int) -> tuple[list[str], list[int]]:
+    """`n_texts` texts of about `target` tokens (BOS included), each a seeded shuffle of the demo sentences."""
+    low, high = int(target * 0.9375), int(target * 1.055)  # 240..270 for 256
+    pool = demo_sentences()
+    texts, counts = [], []
+    for i in range(n_texts):
+        rng = random.Random(1000 + i)
+        order = pool[:]
+        rng.shuffle(order)
+        text, count = "", len(subject.encode(""))
+        for _ in range(8):  # passes over the shuffled pool; a sentence may repeat in a long text
+            for sentence in order:
+                candidate = f"{text} {sentence}" if text else sentence
+                n = len(subject.encode(candidate))
+                if n <= high:
+                    text, count = candidate, n
+                if count >= target - 4:
+                    break
+            if count >= target - 4:
+                break
+        if not low <= count <= high:
+            raise RuntimeError(f"text {i} has {count} tokens, outside {low}..{high}; pick another --tokens")
+        texts.append(text)
+        counts.append(count)
+    return texts, counts
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def plain_forward(subject, texts: list[str], batch_tokens: int, stop_block: int | None) -> int:
+    """Tokenise and batch like capture, run the model without hooks; return the number of real tokens."""
+    windows = []
+    for doc, text in enumerate(texts):
+        windows += plan_windows(doc, subject.encode(text), subject.default_window)
+    pad = subject.tokenizer.pad_token_id
+    pad = 0 if pad is None else pad
+    device = subject.input_device
+    base = subject.model.base_model
+    n_tokens = 0
+    stop = add_stop_hook(subject.site_map.blocks[stop_block]) if stop_block is not None else None
+    try:
+        for batch in _batches(windows, batch_tokens):
+            length = max(len(w.ids) for w in batch)
+            ids = torch.full((len(batch), length), pad, dtype=torch.long)
+            mask = torch.zeros((len(batch), length), dtype=torch.long)
+            for b, w in enumerate(batch):
+                ids[b, : len(w.ids)] = torch.tensor(w.ids)
+                mask[b, : len(w.ids)] = 1
+            inputs = {"input_ids": ids.to(device), "attention_mask": mask.to(device), "use_cache": False}
+            with torch.inference_mode():
+                if stop is None:
+                    base(**inputs)
+                else:
+                    run_until_stop(base, **inputs)
+            n_tokens += sum(w.n_kept for w in batch)
+    finally:
+        if stop is not None:
+            stop.remove()
+    return n_tokens
+
+
+def folder_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def run_capture(
+    subject, texts: list[str], sites: str, batch_tokens: int, shard_tokens: int
+) -> tuple[float, int]:
+    """Time one capture into a fresh temporary folder; return (seconds, bytes written). The folder is deleted."""
+    tmp = Path(tempfile.mkdtemp(prefix="incision-bench-"))
+    try:
+        start = time.perf_counter()
+        incision.capture(
+            subject,
+            texts,
+            [sites],
+            out=tmp / "store",
+            dtype="bfloat16",
+            progress=False,
+            overwrite=True,
+            batch_tokens=batch_tokens,
+            shard_tokens=shard_tokens,
+        )
+        seconds = time.perf_counter() - start
+        return seconds, folder_bytes(tmp / "store")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def timed_forward(subject, texts, batch_tokens: int, stop_block: int | None) -> float:
+    start = time.perf_counter()
+    plain_forward(subject, texts, batch_tokens, stop_block)
+    return time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Comparison:
+    """One capture measurement against its baseline, with every repeat kept."""
+
+    name: str
+    baseline: str
+    capture: str
+    target: float
+    baseline_s: list[float] = field(default_factory=list)
+    capture_s: list[float] = field(default_factory=list)
+    capture_bytes: list[int] = field(default_factory=list)
+
+    @property
+    def ratios(self) -> list[float]:
+        return [c / b - 1 for b, c in zip(self.baseline_s, self.capture_s, strict=True)]
+
+    def summary(self, n_tokens: int) -> dict:
+        base_med, cap_med = statistics.median(self.baseline_s), statistics.median(self.capture_s)
+        overhead = statistics.median(self.ratios)
+        return {
+            "baseline_min_s": min(self.baseline_s),
+            "baseline_median_s": base_med,
+            "capture_min_s": min(self.capture_s),
+            "capture_median_s": cap_med,
+            "baseline_tok_per_s": n_tokens / base_med,
+            "capture_tok_per_s": n_tokens / cap_med,
+            "overhead_median": overhead,
+            "overhead_min": min(self.ratios),
+            "overhead_max": max(self.ratios),
+            "target": self.target,
+            "within_target": overhead <= self.target,
+            "bytes_per_capture": self.capture_bytes[-1] if self.capture_bytes else 0,
+        }
+
+
+def machine_facts() -> dict:
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": affinity,
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "incision": incision.__version__,
+    }
+
+
+def markdown(command: str, facts: dict, setup: dict, comparisons: list[Comparison], n_tokens: int) -> str:
+    lines = [
+        f"`{command}`",
+        "",
+        f"{setup['model']} float32 on CPU; {setup['texts']} texts, {n_tokens} tokens "
+        f"({setup['tokens_min']}..{setup['tokens_max']} per text), batch_tokens={setup['batch_tokens']}, "
+        f"shard_tokens={setup['shard_tokens']}, store dtype bfloat16, {setup['repeats']} interleaved repeats "
+        f"after a warm-up. Machine: {facts['cpu_count']} CPUs ({facts['processor']}), torch {facts['torch']}, "
+        f"{facts['torch_threads']} torch threads.",
+        "",
+        "| run | median s (min) | tokens/s | overhead vs baseline (median of pairs, range) | target | bytes written |",
+        "|---|---|---|---|---|---|",
+    ]
+    for comp in comparisons:
+        s = comp.summary(n_tokens)
+        ok = "ok" if s["within_target"] else "**over**"
+        lines.append(
+            f"| {comp.baseline} | {s['baseline_median_s']:.2f} ({s['baseline_min_s']:.2f}) | "
+            f"{s['baseline_tok_per_s']:,.0f} | — | — | — |"
+        )
+        lines.append(
+            f"| {comp.capture} | {s['capture_median_s']:.2f} ({s['capture_min_s']:.2f}) | "
+            f"{s['capture_tok_per_s']:,.0f} | **{s['overhead_median']:+.1%}** "
+            f"({s['overhead_min']:+.1%} .. {s['overhead_max']:+.1%}) | ≤ {comp.target:.0%} {ok} | "
+            f"{s['bytes_per_capture'] / 1e6:,.1f} MB |"
+        )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--texts", type=int, default=64, help="number of texts")
+    parser.add_argument(
+        "--tokens", type=int, default=256, help="tokens per text (each lands within -6%%..+5.5%%)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="interleaved baseline/capture pairs per comparison"
+    )
+    parser.add_argument("--batch-tokens", type=int, default=4096, help="padded tokens per forward pass")
+    parser.add_argument(
+        "--shard-tokens",
+        type=int,
+        default=CaptureConfig.shard_tokens,
+        help="capture's stored tokens per shard (library default)",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    command = "python bench/capture.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    started = time.perf_counter()
+
+    subject = incision.load(MODEL)
+    texts, counts = build_texts(subject, args.texts, args.tokens)
+    n_tokens = sum(counts)
+    log.info(
+        "%d texts, %d tokens (min %d, median %d, max %d per text)",
+        len(texts),
+        n_tokens,
+        min(counts),
+        int(statistics.median(counts)),
+        max(counts),
+    )
+    start = time.perf_counter()
+    for text in texts:
+        subject.encode(text)
+    tokenize_s = time.perf_counter() - start
+    log.info(
+        "tokenising all texts with offsets takes %.3f s (inside every run, baseline and capture)", tokenize_s
+    )
+
+    comparisons = [
+        Comparison(
+            "one site",
+            f"(b) forward to block {STOP_BLOCK}",
+            f"(c) capture resid.{STOP_BLOCK}",
+            TARGETS["one site"],
+        ),
+        Comparison(
+            "all resid to disk",
+            f"(a) forward, all {subject.n_layers} blocks",
+            f"(d) capture resid.* ({subject.n_layers} sites)",
+            TARGETS["all resid to disk"],
+        ),
+    ]
+    runs = {
+        "one site": (STOP_BLOCK, f"resid.{STOP_BLOCK}"),
+        "all resid to disk": (None, "resid.*"),
+    }
+
+    # Warm-up: one batch's worth of texts through each of the four paths (allocator, oneDNN kernels, imports).
+    warm = texts[: max(1, args.batch_tokens // max(counts))]
+    start = time.perf_counter()
+    for stop_block in (STOP_BLOCK, None):
+        timed_forward(subject, warm, args.batch_tokens, stop_block)
+    for sites in (f"resid.{STOP_BLOCK}", "resid.*"):
+        run_capture(subject, warm, sites, args.batch_tokens, args.shard_tokens)
+    log.info("warm-up on %d texts: %.1f s", len(warm), time.perf_counter() - start)
+
+    for r in range(args.repeats):
+        for comp in comparisons:
+            stop_block, sites = runs[comp.name]
+            comp.baseline_s.append(timed_forward(subject, texts, args.batch_tokens, stop_block))
+            seconds, size = run_capture(subject, texts, sites, args.batch_tokens, args.shard_tokens)
+            comp.capture_s.append(seconds)
+            comp.capture_bytes.append(size)
+            log.info(
+                "repeat %d/%d %-18s baseline %6.2f s  capture %6.2f s  overhead %+6.1f%%  (%.1f MB)",
+                r + 1,
+                args.repeats,
+                comp.name,
+                comp.baseline_s[-1],
+                seconds,
+                100 * comp.ratios[-1],
+                size / 1e6,
+            )
+
+    facts = machine_facts()
+    setup = {
+        "model": MODEL,
+        "texts": len(texts),
+        "tokens_target": args.tokens,
+        "tokens_total": n_tokens,
+        "tokens_min": min(counts),
+        "tokens_median": statistics.median(counts),
+        "tokens_max": max(counts),
+        "batch_tokens": args.batch_tokens,
+        "shard_tokens": args.shard_tokens,
+        "repeats": args.repeats,
+        "tokenize_s": tokenize_s,
+    }
+    table = markdown(command, facts, setup, comparisons, n_tokens)
+    print()
+    print(table)
+    print()
+    results = {
+        "command": command,
+        "machine": facts,
+        "setup": setup,
+        "comparisons": {
+            c.name: {**asdict(c), "ratios": c.ratios, **c.summary(n_tokens)} for c in comparisons
+        },
+        "total_s": time.perf_counter() - started,
+        "markdown": table,
+    }
+    log.info("total %.0f s", results["total_s"])
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1))
+        log.info("wrote %s", args.json)
+    return results
+
+
+if __name__ == "__main__":
+    main()
