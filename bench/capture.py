@@ -20,10 +20,13 @@ these machines are noisy and only same-process ratios mean anything.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import logging
 import os
 import platform
+import pstats
 import random
 import shlex
 import shutil
@@ -34,12 +37,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
+from unittest import mock
 
 import torch
 
 import incision
 from incision.capture import CaptureConfig, _batches  # the exact batching capture uses
 from incision.hooks import add_stop_hook, run_until_stop
+from incision.store import StoreWriter
 from incision.tokens import plan_windows
 
 log = logging.getLogger("bench.capture")
@@ -150,6 +155,34 @@ def run_capture(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def profile_capture(
+    subject, texts: list[str], sites: str, batch_tokens: int, shard_tokens: int, top: int = 18
+) -> str:
+    """cProfile one capture: the main thread (forward, hooks, reordering) and the writer thread, by own time."""
+    main, writer = cProfile.Profile(), cProfile.Profile()
+    write_shard = StoreWriter.write_shard
+
+    def profiled_write_shard(self, *args, **kwargs):
+        writer.enable()  # cProfile hooks the thread that enables it: this is the writer thread
+        try:
+            return write_shard(self, *args, **kwargs)
+        finally:
+            writer.disable()
+
+    with mock.patch.object(StoreWriter, "write_shard", profiled_write_shard):
+        main.enable()
+        try:
+            seconds, _ = run_capture(subject, texts, sites, batch_tokens, shard_tokens)
+        finally:
+            main.disable()
+    report = io.StringIO()
+    report.write(f"capture {sites}: {seconds:.2f} s under cProfile\n")
+    for name, prof in (("main thread", main), ("writer thread (StoreWriter.write_shard)", writer)):
+        report.write(f"--- {name}, top {top} by own time\n")
+        pstats.Stats(prof, stream=report).sort_stats("tottime").print_stats(top)
+    return report.getvalue()
+
+
 def timed_forward(subject, texts, batch_tokens: int, stop_block: int | None) -> float:
     start = time.perf_counter()
     plain_forward(subject, texts, batch_tokens, stop_block)
@@ -256,6 +289,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=CaptureConfig.shard_tokens,
         help="capture's stored tokens per shard (library default)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after the timed runs, cProfile one capture of each kind and print it",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     return parser.parse_args(argv)
 
@@ -304,14 +342,13 @@ def main(argv: list[str] | None = None) -> dict:
         "all resid to disk": (None, "resid.*"),
     }
 
-    # Warm-up: one batch's worth of texts through each of the four paths (allocator, oneDNN kernels, imports).
-    warm = texts[: max(1, args.batch_tokens // max(counts))]
+    # Warm-up: one full batch through the model (allocator, oneDNN kernels for these shapes), then a small
+    # capture of each kind (capture's code paths, the writer thread, safetensors and parquet).
     start = time.perf_counter()
-    for stop_block in (STOP_BLOCK, None):
-        timed_forward(subject, warm, args.batch_tokens, stop_block)
-    for sites in (f"resid.{STOP_BLOCK}", "resid.*"):
-        run_capture(subject, warm, sites, args.batch_tokens, args.shard_tokens)
-    log.info("warm-up on %d texts: %.1f s", len(warm), time.perf_counter() - start)
+    timed_forward(subject, texts[: max(1, args.batch_tokens // max(counts))], args.batch_tokens, None)
+    for _stop_block, sites in runs.values():
+        run_capture(subject, texts[:2], sites, args.batch_tokens, args.shard_tokens)
+    log.info("warm-up %.1f s", time.perf_counter() - start)
 
     for r in range(args.repeats):
         for comp in comparisons:
@@ -359,6 +396,9 @@ def main(argv: list[str] | None = None) -> dict:
         "total_s": time.perf_counter() - started,
         "markdown": table,
     }
+    if args.profile:
+        for _stop_block, sites in runs.values():
+            print(profile_capture(subject, texts, sites, args.batch_tokens, args.shard_tokens))
     log.info("total %.0f s", results["total_s"])
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,18 @@ _CORPUS = [
 ] * 20
 
 
+@pytest.fixture(autouse=True)
+def _one_thread_for_tiny_models(request):
+    """Tiny models gain nothing from threads, which only spin on a busy two-core machine; real ones do."""
+    if request.node.get_closest_marker("embedded"):
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def make_tokenizer(style: str = "bos") -> T.PreTrainedTokenizerFast:
     """A byte-level BPE tokenizer trained in milliseconds. style: 'bos' (decoders), 'cls_sep' (BERT), 'none'."""
     tok = Tokenizer(models.BPE())

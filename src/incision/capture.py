@@ -22,7 +22,7 @@ import pyarrow as pa
 import torch
 from tqdm.auto import tqdm
 
-from .errors import InputError
+from .errors import CaptureError, InputError
 from .hooks import HookHandles, add_output_hooks, add_stop_hook, run_until_stop
 from .inputs import Document, read_documents
 from .store import ActivationStore, StoreWriter
@@ -203,7 +203,7 @@ class _CaptureRun:
         scalar = [k for k in dict.fromkeys(k for r in records for k in r)
                   if all(isinstance(r.get(k), str | int | float | bool | type(None)) for r in records)]
         for key in scalar:
-            columns[key] = _column(key, [records[d][key] if key in records[d] else None for d in
+            columns[key] = _column(key, [records[d].get(key, None) for d in
                                          np.repeat(np.arange(len(records)), lengths)])
         doc_columns = {"doc": pa.array(doc_ids, pa.int64()), "n_tokens": pa.array(lengths, pa.int64())}
         if self.config.keep_text:
@@ -216,15 +216,15 @@ class _CaptureRun:
 def _check_fits_float16(site: str, acts: torch.Tensor) -> None:
     peak = acts.abs().amax().item()
     if peak > torch.finfo(torch.float16).max and math.isfinite(peak):
-        raise ValueError(f"site {site} has activations up to {peak:.3g}, beyond float16's range; "
+        raise CaptureError(f"site {site} has activations up to {peak:.3g}, beyond float16's range; "
                          "capture with dtype='bfloat16' or 'float32'")
 
 
 def _column(key: str, values: list) -> pa.Array:
     try:
         return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
-        raise InputError(f"field {key!r} mixes value types across records ({e}); give it one type") from None
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # pyarrow's message quotes the value, which may be PII
+        raise InputError(f"field {key!r} has values of mixed structure across records; give it one type") from None
 
 
 def _batches(windows: list[Window], batch_tokens: int) -> Iterator[list[Window]]:

@@ -9,6 +9,10 @@ class InputError(IncisionError, ValueError):
     """Bad texts, records or files given as input."""
 
 
+class CaptureError(IncisionError, ValueError):
+    """A capture that cannot store what the model produced (e.g. float16 overflow)."""
+
+
 class SiteError(IncisionError, KeyError):
     """A hook site that does not exist on the model."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 
 import torch
@@ -61,7 +62,5 @@ def add_stop_hook(module: nn.Module) -> HookHandles:
 
 def run_until_stop(model: nn.Module, **inputs) -> None:
     """Run a forward pass that a stop hook is expected to end early."""
-    try:
+    with contextlib.suppress(StopForward):
         model(**inputs)
-    except StopForward:
-        pass

@@ -28,19 +28,21 @@ class StoreWriter:
     def __init__(self, root: str | Path, settings: dict, model: dict, overwrite: bool = False):
         self.root = Path(root)
         self.settings = settings
-        if (self.root / layout.MANIFEST).exists() and not overwrite:
+        if (self.root / layout.MANIFEST).exists() and not overwrite and self._has_shards():
             self.manifest = self._resume_manifest()
-        else:
-            self._prepare_empty_folder(overwrite)
-            self.manifest = {
-                "format_version": layout.FORMAT_VERSION,
-                "settings": settings,
-                "model": model,
-                "widths": {},
-                "shards": [],
-                "n_docs": None,
-                "complete": False,
-            }
+            return
+        self._prepare_empty_folder(overwrite=True if (self.root / layout.MANIFEST).exists() else overwrite)
+        self.manifest = {
+            "format_version": layout.FORMAT_VERSION,
+            "settings": settings,
+            "model": model,
+            "widths": {},
+            "shards": [],
+            "n_docs": None,
+            "complete": False,
+        }
+        # Written before any shard, so that a failure during the first shard leaves a store to resume.
+        self._write_manifest()
 
     @property
     def shards(self) -> list[dict]:
@@ -49,6 +51,13 @@ class StoreWriter:
     @property
     def docs_done(self) -> int:
         return self.shards[-1]["docs"][1] if self.shards else 0
+
+    def _has_shards(self) -> bool:
+        """A store with no finished shard holds nothing worth keeping: it is started afresh."""
+        try:
+            return bool(layout.read_manifest(self.root)["shards"])
+        except StoreError:
+            return True  # let resuming report what is wrong with it
 
     def _prepare_empty_folder(self, overwrite: bool) -> None:
         if self.root.is_file():
