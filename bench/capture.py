@@ -12,9 +12,12 @@ Four measurements over the same deterministic texts:
 The baselines tokenise with `subject.encode` and batch exactly as capture does (capture's own
 window planning and `_batches`: sorted by length, a budget of padded tokens), so the overhead is
 what capture adds: hooks, gather/cast, reordering, tables, serialisation, checksums and disk.
-Runs are interleaved (baseline, capture, baseline, capture, ...) after a warm-up, and each
-overhead is the median over repeats of capture_time / baseline_time - 1 within one pair, because
-these machines are noisy and only same-process ratios mean anything.
+Runs are interleaved after a warm-up: each repeat runs a (baseline, capture) pair per comparison,
+baseline first in even repeats and capture first in odd ones, and the overhead is the median over
+pairs of capture_time / baseline_time - 1, because these machines are noisy and only same-process
+ratios mean anything. Every run also records this process's CPU time and how many cores other
+processes kept busy meanwhile (from /proc/stat), so a noisy pair can be recognised.
+`--profile` then cProfiles one capture of each kind (main thread and writer thread).
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def demo_sentences() -> list[str]:
 
 
 def build_texts(subject, n_texts: int, target: int) -> tuple[list[str], list[int]]:
-    """`n_texts` texts of about `target` tokens (BOS included), each a seeded shuffle of the demo sentences."""
+    """`n_texts` texts of about `target` tokens (BOS included), each a seeded shuffle of the demo sample."""
     low, high = int(target * 0.9375), int(target * 1.055)  # 240..270 for 256
     pool = demo_sentences()
     texts, counts = [], []
@@ -90,6 +93,39 @@ def build_texts(subject, n_texts: int, target: int) -> tuple[list[str], list[int
         texts.append(text)
         counts.append(count)
     return texts, counts
+
+
+# --------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Sample:
+    """One timed run: wall seconds, this process's CPU seconds, and CPU cores other processes kept busy."""
+
+    seconds: float
+    cpu_s: float
+    other_cores: float | None
+
+
+def _machine_busy_s() -> float | None:
+    """CPU seconds the whole machine has been busy (steal included), from /proc/stat; None elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:9]]
+    except OSError:
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = ticks
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(fn) -> tuple[Sample, object]:
+    """Run `fn()`; return how long it took (wall and CPU) and how busy the rest of the machine was."""
+    busy0, cpu0, start = _machine_busy_s(), time.process_time(), time.perf_counter()
+    result = fn()
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    busy1 = _machine_busy_s()
+    other = None if busy0 is None or busy1 is None else max(0.0, (busy1 - busy0 - cpu) / seconds)
+    return Sample(seconds, cpu, other), result
 
 
 # --------------------------------------------------------------------------- runs
@@ -133,24 +169,24 @@ def folder_bytes(root: Path) -> int:
 
 def run_capture(
     subject, texts: list[str], sites: str, batch_tokens: int, shard_tokens: int
-) -> tuple[float, int]:
-    """Time one capture into a fresh temporary folder; return (seconds, bytes written). The folder is deleted."""
+) -> tuple[Sample, int]:
+    """Time one capture into a fresh temporary folder (deleted after); return its Sample and bytes written."""
     tmp = Path(tempfile.mkdtemp(prefix="incision-bench-"))
     try:
-        start = time.perf_counter()
-        incision.capture(
-            subject,
-            texts,
-            [sites],
-            out=tmp / "store",
-            dtype="bfloat16",
-            progress=False,
-            overwrite=True,
-            batch_tokens=batch_tokens,
-            shard_tokens=shard_tokens,
+        sample, _ = timed(
+            lambda: incision.capture(
+                subject,
+                texts,
+                [sites],
+                out=tmp / "store",
+                dtype="bfloat16",
+                progress=False,
+                overwrite=True,
+                batch_tokens=batch_tokens,
+                shard_tokens=shard_tokens,
+            )
         )
-        seconds = time.perf_counter() - start
-        return seconds, folder_bytes(tmp / "store")
+        return sample, folder_bytes(tmp / "store")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -158,7 +194,7 @@ def run_capture(
 def profile_capture(
     subject, texts: list[str], sites: str, batch_tokens: int, shard_tokens: int, top: int = 18
 ) -> str:
-    """cProfile one capture: the main thread (forward, hooks, reordering) and the writer thread, by own time."""
+    """cProfile one capture: main thread (forward, hooks, reordering) and writer thread, by own time."""
     main, writer = cProfile.Profile(), cProfile.Profile()
     write_shard = StoreWriter.write_shard
 
@@ -172,21 +208,20 @@ def profile_capture(
     with mock.patch.object(StoreWriter, "write_shard", profiled_write_shard):
         main.enable()
         try:
-            seconds, _ = run_capture(subject, texts, sites, batch_tokens, shard_tokens)
+            sample, _ = run_capture(subject, texts, sites, batch_tokens, shard_tokens)
         finally:
             main.disable()
     report = io.StringIO()
-    report.write(f"capture {sites}: {seconds:.2f} s under cProfile\n")
+    report.write(f"capture {sites}: {sample.seconds:.2f} s under cProfile\n")
     for name, prof in (("main thread", main), ("writer thread (StoreWriter.write_shard)", writer)):
         report.write(f"--- {name}, top {top} by own time\n")
         pstats.Stats(prof, stream=report).sort_stats("tottime").print_stats(top)
     return report.getvalue()
 
 
-def timed_forward(subject, texts, batch_tokens: int, stop_block: int | None) -> float:
-    start = time.perf_counter()
-    plain_forward(subject, texts, batch_tokens, stop_block)
-    return time.perf_counter() - start
+def timed_forward(subject, texts, batch_tokens: int, stop_block: int | None) -> Sample:
+    sample, _ = timed(lambda: plain_forward(subject, texts, batch_tokens, stop_block))
+    return sample
 
 
 # --------------------------------------------------------------------------- results
@@ -200,27 +235,38 @@ class Comparison:
     baseline: str
     capture: str
     target: float
-    baseline_s: list[float] = field(default_factory=list)
-    capture_s: list[float] = field(default_factory=list)
+    baseline_runs: list[Sample] = field(default_factory=list)
+    capture_runs: list[Sample] = field(default_factory=list)
     capture_bytes: list[int] = field(default_factory=list)
 
     @property
     def ratios(self) -> list[float]:
-        return [c / b - 1 for b, c in zip(self.baseline_s, self.capture_s, strict=True)]
+        """Wall-time overhead of each (baseline, capture) pair."""
+        return [c.seconds / b.seconds - 1 for b, c in zip(self.baseline_runs, self.capture_runs, strict=True)]
+
+    @property
+    def cpu_ratios(self) -> list[float]:
+        """CPU-time overhead of each pair (this process, all threads; blind to time spent waiting on disk)."""
+        return [c.cpu_s / b.cpu_s - 1 for b, c in zip(self.baseline_runs, self.capture_runs, strict=True)]
 
     def summary(self, n_tokens: int) -> dict:
-        base_med, cap_med = statistics.median(self.baseline_s), statistics.median(self.capture_s)
+        base = [r.seconds for r in self.baseline_runs]
+        cap = [r.seconds for r in self.capture_runs]
+        others = [r.other_cores for r in self.baseline_runs + self.capture_runs if r.other_cores is not None]
         overhead = statistics.median(self.ratios)
         return {
-            "baseline_min_s": min(self.baseline_s),
-            "baseline_median_s": base_med,
-            "capture_min_s": min(self.capture_s),
-            "capture_median_s": cap_med,
-            "baseline_tok_per_s": n_tokens / base_med,
-            "capture_tok_per_s": n_tokens / cap_med,
+            "baseline_min_s": min(base),
+            "baseline_median_s": statistics.median(base),
+            "capture_min_s": min(cap),
+            "capture_median_s": statistics.median(cap),
+            "baseline_tok_per_s": n_tokens / statistics.median(base),
+            "capture_tok_per_s": n_tokens / statistics.median(cap),
             "overhead_median": overhead,
             "overhead_min": min(self.ratios),
             "overhead_max": max(self.ratios),
+            "overhead_of_minima": min(cap) / min(base) - 1,
+            "cpu_overhead_median": statistics.median(self.cpu_ratios),
+            "other_cores_max": max(others) if others else None,
             "target": self.target,
             "within_target": overhead <= self.target,
             "bytes_per_capture": self.capture_bytes[-1] if self.capture_bytes else 0,
@@ -247,25 +293,29 @@ def markdown(command: str, facts: dict, setup: dict, comparisons: list[Compariso
         "",
         f"{setup['model']} float32 on CPU; {setup['texts']} texts, {n_tokens} tokens "
         f"({setup['tokens_min']}..{setup['tokens_max']} per text), batch_tokens={setup['batch_tokens']}, "
-        f"shard_tokens={setup['shard_tokens']}, store dtype bfloat16, {setup['repeats']} interleaved repeats "
-        f"after a warm-up. Machine: {facts['cpu_count']} CPUs ({facts['processor']}), torch {facts['torch']}, "
-        f"{facts['torch_threads']} torch threads.",
+        f"shard_tokens={setup['shard_tokens']}, store dtype bfloat16; {setup['repeats']} interleaved "
+        f"(baseline, capture) pairs, alternating which runs first, after a warm-up. "
+        f"Machine: {facts['cpu_count']} CPUs ({facts['processor']}), torch {facts['torch']}, "
+        f"{facts['torch_threads']} torch threads, Python {facts['python']}.",
         "",
-        "| run | median s (min) | tokens/s | overhead vs baseline (median of pairs, range) | target | bytes written |",
-        "|---|---|---|---|---|---|",
+        "| run | median s (min) | tokens/s | overhead: median of pairs (range) | of minima | CPU-time "
+        "| target | written per capture | other load (max) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for comp in comparisons:
         s = comp.summary(n_tokens)
         ok = "ok" if s["within_target"] else "**over**"
+        other = "n/a" if s["other_cores_max"] is None else f"{s['other_cores_max']:.2f} cores"
         lines.append(
             f"| {comp.baseline} | {s['baseline_median_s']:.2f} ({s['baseline_min_s']:.2f}) | "
-            f"{s['baseline_tok_per_s']:,.0f} | — | — | — |"
+            f"{s['baseline_tok_per_s']:,.0f} | | | | | | |"
         )
         lines.append(
             f"| {comp.capture} | {s['capture_median_s']:.2f} ({s['capture_min_s']:.2f}) | "
             f"{s['capture_tok_per_s']:,.0f} | **{s['overhead_median']:+.1%}** "
-            f"({s['overhead_min']:+.1%} .. {s['overhead_max']:+.1%}) | ≤ {comp.target:.0%} {ok} | "
-            f"{s['bytes_per_capture'] / 1e6:,.1f} MB |"
+            f"({s['overhead_min']:+.1%} .. {s['overhead_max']:+.1%}) | {s['overhead_of_minima']:+.1%} | "
+            f"{s['cpu_overhead_median']:+.1%} | "
+            f"≤ {comp.target:.0%} {ok} | {s['bytes_per_capture'] / 1e6:,.1f} MB | {other} |"
         )
     return "\n".join(lines)
 
@@ -342,10 +392,10 @@ def main(argv: list[str] | None = None) -> dict:
         "all resid to disk": (None, "resid.*"),
     }
 
-    # Warm-up: one full batch through the model (allocator, oneDNN kernels for these shapes), then a small
-    # capture of each kind (capture's code paths, the writer thread, safetensors and parquet).
+    # Warm-up: every batch shape once through the first blocks (allocator, kernels: the first full-size run
+    # is ~10% slow without it), then a small capture of each kind (writer thread, safetensors, parquet).
     start = time.perf_counter()
-    timed_forward(subject, texts[: max(1, args.batch_tokens // max(counts))], args.batch_tokens, None)
+    timed_forward(subject, texts, args.batch_tokens, STOP_BLOCK)
     for _stop_block, sites in runs.values():
         run_capture(subject, texts[:2], sites, args.batch_tokens, args.shard_tokens)
     log.info("warm-up %.1f s", time.perf_counter() - start)
@@ -353,19 +403,28 @@ def main(argv: list[str] | None = None) -> dict:
     for r in range(args.repeats):
         for comp in comparisons:
             stop_block, sites = runs[comp.name]
-            comp.baseline_s.append(timed_forward(subject, texts, args.batch_tokens, stop_block))
-            seconds, size = run_capture(subject, texts, sites, args.batch_tokens, args.shard_tokens)
-            comp.capture_s.append(seconds)
+            # Baseline first in even repeats, capture first in odd ones (ABBA), so drift favours neither.
+            if r % 2:
+                sample, size = run_capture(subject, texts, sites, args.batch_tokens, args.shard_tokens)
+                base = timed_forward(subject, texts, args.batch_tokens, stop_block)
+            else:
+                base = timed_forward(subject, texts, args.batch_tokens, stop_block)
+                sample, size = run_capture(subject, texts, sites, args.batch_tokens, args.shard_tokens)
+            comp.baseline_runs.append(base)
+            comp.capture_runs.append(sample)
             comp.capture_bytes.append(size)
             log.info(
-                "repeat %d/%d %-18s baseline %6.2f s  capture %6.2f s  overhead %+6.1f%%  (%.1f MB)",
+                "repeat %d/%d %-17s baseline %6.2f s  capture %6.2f s  overhead %+6.1f%% (CPU %+6.1f%%)  "
+                "%.1f MB  other load %s",
                 r + 1,
                 args.repeats,
                 comp.name,
-                comp.baseline_s[-1],
-                seconds,
+                base.seconds,
+                sample.seconds,
                 100 * comp.ratios[-1],
+                100 * comp.cpu_ratios[-1],
                 size / 1e6,
+                "/".join("?" if x.other_cores is None else f"{x.other_cores:.2f}" for x in (base, sample)),
             )
 
     facts = machine_facts()
@@ -391,7 +450,8 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": facts,
         "setup": setup,
         "comparisons": {
-            c.name: {**asdict(c), "ratios": c.ratios, **c.summary(n_tokens)} for c in comparisons
+            c.name: {**asdict(c), "ratios": c.ratios, "cpu_ratios": c.cpu_ratios, **c.summary(n_tokens)}
+            for c in comparisons
         },
         "total_s": time.perf_counter() - started,
         "markdown": table,

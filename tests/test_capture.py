@@ -145,3 +145,15 @@ def test_windowed_capture_of_a_long_text(family, overlap, tmp_path):
 def hf_forward_ids(subject, ids: list[int]):
     with torch.no_grad():
         return subject.model(input_ids=torch.tensor([ids]), output_hidden_states=True).hidden_states
+
+
+def test_huge_text_is_windowed_not_truncated(llama_subject, tmp_path):
+    text = "the quick brown fox jumps over the lazy dog. 山田太郎 090-1234-5678. " * 600  # ~40k characters
+    n_tokens = len(llama_subject.encode(text))
+    assert n_tokens > 90 * llama_subject.context_length
+    store = capture(llama_subject, [text, "short"], "resid.2", tmp_path / "s", progress=False)
+    assert store.documents["n_tokens"].to_pylist()[0] == n_tokens
+    tokens = store.tokens.filter(store.tokens["doc"].to_numpy() == 0)
+    assert tokens["position"].to_pylist() == list(range(n_tokens))
+    assert tokens["char_end"].to_pylist()[-1] == len(text)
+    assert torch.isfinite(store.to_tensor("resid.2")).all()
