@@ -10,7 +10,7 @@ Four measurements over the same deterministic texts:
     (d) `incision.capture` of "resid.*" to a fresh folder   -> overhead against (a)
 
 The baselines tokenise with `subject.encode` and batch exactly as capture does (capture's own
-window planning and `_batches`: sorted by length, a budget of padded tokens), so the overhead is
+window planning and `batch_windows`: sorted by length, a budget of padded tokens), so the overhead is
 what capture adds: hooks, gather/cast, reordering, tables, serialisation, checksums and disk.
 Runs are interleaved after a warm-up: each repeat runs a (baseline, capture) pair per comparison,
 baseline first in even repeats and capture first in odd ones, and the overhead is the median over
@@ -45,7 +45,7 @@ from unittest import mock
 import torch
 
 import incision
-from incision.capture import CaptureConfig, _batches  # the exact batching capture uses
+from incision.capture import CaptureConfig, batch_windows  # the exact batching capture uses
 from incision.hooks import add_stop_hook, run_until_stop
 from incision.store import StoreWriter
 from incision.tokens import plan_windows
@@ -143,7 +143,7 @@ def plain_forward(subject, texts: list[str], batch_tokens: int, stop_block: int 
     n_tokens = 0
     stop = add_stop_hook(subject.site_map.blocks[stop_block]) if stop_block is not None else None
     try:
-        for batch in _batches(windows, batch_tokens):
+        for batch in batch_windows(windows, batch_tokens):
             length = max(len(w.ids) for w in batch)
             ids = torch.full((len(batch), length), pad, dtype=torch.long)
             mask = torch.zeros((len(batch), length), dtype=torch.long)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
 
@@ -11,6 +13,8 @@ from incision.store import writer as writer_module
 from incision.tokens import plan_windows
 
 from .conftest import TEXTS, tiny_subject
+
+capture_module = importlib.import_module("incision.capture")  # the package exports the function of that name
 
 ADDITIVE = {"gpt2", "gpt_neox", "llama", "mistral", "qwen2", "qwen3", "phi3"}  # resid = prev + attn + mlp
 
@@ -157,3 +161,12 @@ def test_huge_text_is_windowed_not_truncated(llama_subject, tmp_path):
     assert tokens["position"].to_pylist() == list(range(n_tokens))
     assert tokens["char_end"].to_pylist()[-1] == len(text)
     assert torch.isfinite(store.to_tensor("resid.2")).all()
+
+
+def test_gathered_copy_path_equals_direct_copy(llama_subject, tmp_path, monkeypatch):
+    """The path used on GPUs (gather on the device, one transfer), exercised on the CPU."""
+    direct = capture(llama_subject, TEXTS, "resid.0,mlp.2", tmp_path / "a", shard_tokens=16, progress=False)
+    monkeypatch.setattr(capture_module, "DIRECT_COPY_DEVICES", ())
+    gathered = capture(llama_subject, TEXTS, "resid.0,mlp.2", tmp_path / "b", shard_tokens=16, progress=False)
+    for site in direct.sites:
+        assert torch.equal(direct.to_tensor(site), gathered.to_tensor(site))

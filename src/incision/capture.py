@@ -32,6 +32,10 @@ from .tokens import Encoding, Window, plan_windows
 
 log = logging.getLogger(__name__)
 
+# Where a hook copies (and casts) each window's rows straight into the store buffer in one pass. Elsewhere
+# (GPUs) it gathers the kept rows on the device first, so that one transfer per batch reaches the CPU.
+DIRECT_COPY_DEVICES = ("cpu",)
+
 
 @dataclass
 class CaptureConfig:
@@ -116,10 +120,10 @@ class _CaptureRun:
         self.modules = {s.name: s.module for s in resolved}
         deepest = max(s.layer for s in resolved)
         self.stop_module = subject.site_map.blocks[deepest] if deepest >= 0 else self.modules["embed"]
-        self.rows: dict[str, list[torch.Tensor]] = {}
-        self.keep_index: torch.Tensor | None = None
         pad = subject.tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else 0
+        # a KV cache would only cost memory: nothing is generated
+        self.forward_options = {"use_cache": False} if hasattr(subject.model.config, "use_cache") else {}
 
     def run(self, docs: list[Document], writer: StoreWriter) -> None:
         bar = tqdm(unit="tok", unit_scale=True, disable=not self.config.progress, desc="capture")
@@ -129,8 +133,10 @@ class _CaptureRun:
             hooks.handles += add_stop_hook(self.stop_module).handles
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incision-writer") as pool:
                 pending: Future | None = None
-                for plan in self._plan_shards(docs, writer.docs_done):
-                    acts = self._forward_shard(plan, bar)
+                # two sets of row buffers: one being filled while the writer thread writes the other
+                buffer_sets: list[dict[str, torch.Tensor]] = [{}, {}]
+                for k, plan in enumerate(self._plan_shards(docs, writer.docs_done)):
+                    acts = self._forward_shard(plan, buffer_sets[k % 2], bar)
                     tokens, documents = self._tables(docs, plan)
                     if pending is not None:
                         pending.result()
@@ -156,38 +162,49 @@ class _CaptureRun:
         if plan.encodings:
             yield plan
 
-    def _forward_shard(self, plan: _ShardPlan, bar) -> dict[str, torch.Tensor]:
-        self.rows = {site: [] for site in self.sites}
-        row_docs, row_positions = [], []
-        for batch in _batches(plan.windows, self.config.batch_tokens):
+    def _forward_shard(self, plan: _ShardPlan, buffers: dict[str, torch.Tensor], bar) -> dict[str, torch.Tensor]:
+        """Fill `buffers` (grown as needed) with the shard's rows in (doc, position) order; return row views."""
+        lengths = [len(e) for e in plan.encodings]
+        self.n_rows, self.buffers = sum(lengths), buffers
+        self.first_row = dict(zip(range(plan.start, plan.end), np.cumsum([0, *lengths[:-1]]).tolist(), strict=True))
+        for batch in batch_windows(plan.windows, self.config.batch_tokens):
             self._forward_batch(batch)
-            for w in batch:
-                row_docs.append(np.full(w.n_kept, w.doc))
-                row_positions.append(np.arange(w.first_position, w.first_position + w.n_kept))
             bar.update(sum(w.n_kept for w in batch))
-        order = torch.from_numpy(np.lexsort((np.concatenate(row_positions), np.concatenate(row_docs))))
-        return {site: torch.cat(parts).index_select(0, order) for site, parts in self.rows.items()}
+        return {site: buffers[site][: self.n_rows] for site in self.sites}
 
     def _forward_batch(self, batch: list[Window]) -> None:
         length = max(len(w.ids) for w in batch)
         ids = torch.full((len(batch), length), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(batch), length), dtype=torch.long)
-        keep = []
         for b, w in enumerate(batch):
             ids[b, : len(w.ids)] = torch.tensor(w.ids)
             mask[b, : len(w.ids)] = 1
-            keep.append(torch.arange(b * length + w.keep_from, b * length + w.keep_to))
+        # (batch row, first kept column, end column, store row) of each window's kept tokens
+        self.targets = [(b, w.keep_from, w.keep_to, self.first_row[w.doc] + w.first_position)
+                        for b, w in enumerate(batch)]
         device = self.subject.input_device
-        self.keep_index = torch.cat(keep).to(device)
+        self.keep_index = torch.cat([torch.arange(b * length + start, b * length + end)
+                                     for b, start, end, _ in self.targets]).to(device)
         with torch.inference_mode():
-            run_until_stop(self.subject.model.base_model, input_ids=ids.to(device), attention_mask=mask.to(device))
+            run_until_stop(self.subject.model.base_model, input_ids=ids.to(device), attention_mask=mask.to(device),
+                           **self.forward_options)
 
     def _read(self, site: str, output: torch.Tensor) -> None:
-        index = self.keep_index if self.keep_index.device == output.device else self.keep_index.to(output.device)
-        kept = output.reshape(-1, output.shape[-1]).index_select(0, index)
+        buffer = self.buffers.get(site)
+        if buffer is None or buffer.shape[0] < self.n_rows or buffer.shape[1] != output.shape[-1]:
+            buffer = self.buffers[site] = torch.empty(self.n_rows, output.shape[-1], dtype=self.out_dtype)
         if self.out_dtype == torch.float16:
-            _check_fits_float16(site, kept)
-        self.rows[site].append(kept.to(self.out_dtype).to("cpu"))
+            _check_fits_float16(site, output, self.targets)
+        if output.device.type in DIRECT_COPY_DEVICES:
+            for b, start, end, row in self.targets:
+                buffer[row : row + end - start].copy_(output[b, start:end])
+            return
+        index = self.keep_index if self.keep_index.device == output.device else self.keep_index.to(output.device)
+        kept = output.reshape(-1, output.shape[-1]).index_select(0, index).to(self.out_dtype).cpu()
+        offset = 0
+        for _, start, end, row in self.targets:
+            buffer[row : row + end - start].copy_(kept[offset : offset + end - start])
+            offset += end - start
 
     def _tables(self, docs: list[Document], plan: _ShardPlan) -> tuple[pa.Table, pa.Table]:
         doc_ids = range(plan.start, plan.end)
@@ -213,8 +230,9 @@ class _CaptureRun:
         return pa.table(columns), pa.table(doc_columns)
 
 
-def _check_fits_float16(site: str, acts: torch.Tensor) -> None:
-    peak = acts.abs().amax().item()
+def _check_fits_float16(site: str, output: torch.Tensor, targets: list[tuple[int, int, int, int]]) -> None:
+    peaks = output.abs().amax(dim=-1)
+    peak = max(peaks[b, start:end].max().item() for b, start, end, _ in targets)
     if peak > torch.finfo(torch.float16).max and math.isfinite(peak):
         raise CaptureError(f"site {site} has activations up to {peak:.3g}, beyond float16's range; "
                          "capture with dtype='bfloat16' or 'float32'")
@@ -227,7 +245,7 @@ def _column(key: str, values: list) -> pa.Array:
         raise InputError(f"field {key!r} has values of mixed structure across records; give it one type") from None
 
 
-def _batches(windows: list[Window], batch_tokens: int) -> Iterator[list[Window]]:
+def batch_windows(windows: list[Window], batch_tokens: int) -> Iterator[list[Window]]:
     """Longest first, so each batch pads to its first window and padding stays small."""
     batch: list[Window] = []
     for w in sorted(windows, key=lambda w: len(w.ids), reverse=True):

@@ -28,6 +28,7 @@ MANIFEST = "manifest.json"
 TENSOR_NAME = "acts"
 STORE_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 _SAFETENSORS_DTYPES = {"F16": (np.uint16, torch.float16), "BF16": (np.uint16, torch.bfloat16), "F32": (np.float32, None)}
+_SAFETENSORS_NAMES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32"}
 
 
 def shard_name(index: int) -> str:
@@ -54,19 +55,31 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a crash leaves the old file or the new, never half."""
+def write_atomic(path: Path, data) -> None:
+    """Write bytes (or a list of buffers) via a temporary file and rename: a crash leaves old or new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as f:
-            f.write(data)
+            for chunk in [data] if isinstance(data, bytes) else data:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def safetensors_chunks(tensor: torch.Tensor) -> list:
+    """A one-tensor safetensors file as [header, data], the data a view of the tensor's memory (no copy)."""
+    tensor = tensor.detach().contiguous().cpu()
+    data = tensor.view(torch.uint8).numpy().reshape(-1) if tensor.numel() else np.empty(0, np.uint8)
+    header = {TENSOR_NAME: {"dtype": _SAFETENSORS_NAMES[tensor.dtype], "shape": list(tensor.shape),
+                            "data_offsets": [0, data.nbytes]}}
+    header_json = json.dumps(header, separators=(",", ":")).encode()
+    header_json += b" " * (-len(header_json) % 8)  # the format aligns data to 8 bytes
+    return [struct.pack("<Q", len(header_json)) + header_json, memoryview(data)]
 
 
 def read_manifest(root: Path) -> dict:

@@ -12,7 +12,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
-from safetensors.torch import save as safetensors_bytes
 
 from ..errors import StoreError
 from . import layout
@@ -102,15 +101,16 @@ class StoreWriter:
                     documents: pa.Table, inputs_sha256: str) -> None:
         """Write one shard's files, then record it in the manifest (the commit point)."""
         index = len(self.shards)
-        files = {}
-        for site, tensor in acts.items():
-            files[layout.site_path(site, index)] = safetensors_bytes({layout.TENSOR_NAME: tensor.contiguous()})
-        files[layout.tokens_path(index)] = _parquet_bytes(tokens)
-        files[layout.docs_path(index)] = _parquet_bytes(documents)
+        files = {layout.site_path(site, index): layout.safetensors_chunks(t) for site, t in acts.items()}
+        files[layout.tokens_path(index)] = [_parquet_bytes(tokens)]
+        files[layout.docs_path(index)] = [_parquet_bytes(documents)]
         metas = {}
-        for rel, data in files.items():
-            self._write(rel, data)
-            metas[rel] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        for rel, chunks in files.items():
+            self._write(rel, chunks)
+            digest = hashlib.sha256()
+            for chunk in chunks:
+                digest.update(chunk)
+            metas[rel] = {"sha256": digest.hexdigest(), "bytes": sum(memoryview(c).nbytes for c in chunks)}
         self.manifest["widths"].update({site: int(t.shape[1]) for site, t in acts.items()})
         self.shards.append(
             {"index": index, "docs": list(docs), "n_tokens": tokens.num_rows, "inputs_sha256": inputs_sha256,
@@ -126,7 +126,7 @@ class StoreWriter:
     def _write_manifest(self) -> None:
         self._write(layout.MANIFEST, json.dumps(self.manifest, indent=1).encode())
 
-    def _write(self, rel: str, data: bytes) -> None:
+    def _write(self, rel: str, data) -> None:
         try:
             layout.write_atomic(self.root / rel, data)
         except OSError as e:
