@@ -293,7 +293,7 @@ def markdown(command: str, facts: dict, setup: dict, comparisons: list[Compariso
         "",
         f"{setup['model']} float32 on CPU; {setup['texts']} texts, {n_tokens} tokens "
         f"({setup['tokens_min']}..{setup['tokens_max']} per text), batch_tokens={setup['batch_tokens']}, "
-        f"shard_tokens={setup['shard_tokens']}, store dtype bfloat16; {setup['repeats']} interleaved "
+        f"shard_tokens={setup['shard_tokens'] or 'auto (~128 MiB)'}, store dtype bfloat16; {setup['repeats']} interleaved "
         f"(baseline, capture) pairs, alternating which runs first, after a warm-up. "
         f"Machine: {facts['cpu_count']} CPUs ({facts['processor']}), torch {facts['torch']}, "
         f"{facts['torch_threads']} torch threads, Python {facts['python']}.",

@@ -1,7 +1,7 @@
 """incision: read a language model's internals while it runs, and edit them surgically."""
 
 from .capture import CaptureConfig, capture
-from .errors import CaptureError, IncisionError, InputError, ModelNotFoundError, SiteError, StoreError
+from .errors import CaptureError, ConfigError, IncisionError, InputError, ModelNotFoundError, SiteError, StoreError
 from .models import EMBEDDED, load
 from .store import ActivationStore
 from .subject import Subject
@@ -13,6 +13,7 @@ __all__ = [
     "ActivationStore",
     "CaptureConfig",
     "CaptureError",
+    "ConfigError",
     "IncisionError",
     "InputError",
     "ModelNotFoundError",

@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pyarrow as pa
 import torch
 from tqdm.auto import tqdm
 
-from .errors import CaptureError, InputError
+from .errors import CaptureError, ConfigError
 from .hooks import HookHandles, add_output_hooks, add_stop_hook, run_until_stop
 from .inputs import Document, read_documents
 from .store import ActivationStore, StoreWriter
 from .store.layout import STORE_DTYPES
+from .store.tables import shard_tables
 from .subject import Subject
 from .tokens import Encoding, Window, plan_windows
 
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # Where a hook copies (and casts) each window's rows straight into the store buffer in one pass. Elsewhere
 # (GPUs) it gathers the kept rows on the device first, so that one transfer per batch reaches the CPU.
 DIRECT_COPY_DEVICES = ("cpu",)
+SHARD_BYTES = 128 << 20
 
 
 @dataclass
@@ -45,7 +46,8 @@ class CaptureConfig:
     dtype: Literal["bfloat16", "float16", "float32"] = field(
         default="bfloat16", metadata={"help": "precision of stored activations"})
     batch_tokens: int = field(default=4096, metadata={"help": "padded tokens per forward pass"})
-    shard_tokens: int = field(default=32768, metadata={"help": "stored tokens per shard (whole documents)"})
+    shard_tokens: int | None = field(default=None, metadata={
+        "help": "stored tokens per shard, whole documents (default: about 128 MiB of activations over all sites)"})
     window: int | None = field(default=None, metadata={
         "help": "longest token sequence per forward pass; longer texts are split (default: min(context, 2048))"})
     overlap: int | None = field(default=None, metadata={
@@ -57,13 +59,13 @@ class CaptureConfig:
 
     def __post_init__(self) -> None:
         if self.dtype not in STORE_DTYPES:
-            raise ValueError(f"dtype must be one of {sorted(STORE_DTYPES)}, got {self.dtype!r}")
+            raise ConfigError(f"dtype must be one of {sorted(STORE_DTYPES)}, got {self.dtype!r}")
         for name in ("batch_tokens", "shard_tokens", "window"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 2):
-                raise ValueError(f"{name} must be an integer of at least 2, got {value!r}")
+                raise ConfigError(f"{name} must be an integer of at least 2, got {value!r}")
         if self.overlap is not None and (not isinstance(self.overlap, int) or self.overlap < 0):
-            raise ValueError(f"overlap must be a non-negative integer, got {self.overlap!r}")
+            raise ConfigError(f"overlap must be a non-negative integer, got {self.overlap!r}")
 
 
 def capture(subject: Subject, texts, sites: str | list[str], out: str | Path, dtype: str = "bfloat16",
@@ -76,15 +78,23 @@ def capture(subject: Subject, texts, sites: str | list[str], out: str | Path, dt
     config = CaptureConfig(dtype=dtype, **options)
     docs = read_documents(texts, config.text_field)
     site_names = subject.expand_sites(sites)
-    window = config.window or subject.default_window
-    settings = {"sites": site_names, "window": window, "model": subject.name,
-                **{k: v for k, v in asdict(config).items() if k not in ("overwrite", "progress", "window")}}
+    config.window = config.window or subject.default_window
+    config.shard_tokens = config.shard_tokens or _default_shard_tokens(subject, len(site_names), config.dtype)
+    settings = {"sites": site_names, "model": subject.name,
+                **{k: v for k, v in asdict(config).items() if k not in ("overwrite", "progress", "batch_tokens")}}
     writer = StoreWriter(out, settings, _model_facts(subject), overwrite=config.overwrite)
     writer.check_inputs(lambda start, end: _digest(docs, start, end))
     if writer.docs_done < len(docs) or not writer.manifest["complete"]:
-        _CaptureRun(subject, site_names, config, window).run(docs, writer)
+        _CaptureRun(subject, site_names, config).run(docs, writer)
         writer.finish(len(docs))
     return ActivationStore.open(out)
+
+
+def _default_shard_tokens(subject: Subject, n_sites: int, dtype: str) -> int:
+    """Shards of about SHARD_BYTES: small enough that writing one overlaps the next one's forward pass
+    and two fit in memory, large enough that files stay few."""
+    bytes_per_token = n_sites * subject.d_model * STORE_DTYPES[dtype].itemsize
+    return int(min(max(SHARD_BYTES // bytes_per_token, 1024), 65536))
 
 
 def _model_facts(subject: Subject) -> dict:
@@ -113,8 +123,8 @@ class _ShardPlan:
 
 
 class _CaptureRun:
-    def __init__(self, subject: Subject, sites: list[str], config: CaptureConfig, window: int):
-        self.subject, self.sites, self.config, self.window = subject, sites, config, window
+    def __init__(self, subject: Subject, sites: list[str], config: CaptureConfig):
+        self.subject, self.sites, self.config = subject, sites, config
         self.out_dtype = STORE_DTYPES[config.dtype]
         resolved = [subject.resolve(s) for s in sites]
         self.modules = {s.name: s.module for s in resolved}
@@ -137,7 +147,7 @@ class _CaptureRun:
                 buffer_sets: list[dict[str, torch.Tensor]] = [{}, {}]
                 for k, plan in enumerate(self._plan_shards(docs, writer.docs_done)):
                     acts = self._forward_shard(plan, buffer_sets[k % 2], bar)
-                    tokens, documents = self._tables(docs, plan)
+                    tokens, documents = shard_tables(docs, plan.start, plan.encodings, self.config.keep_text)
                     if pending is not None:
                         pending.result()
                     pending = pool.submit(writer.write_shard, (plan.start, plan.end), acts, tokens, documents,
@@ -154,7 +164,7 @@ class _CaptureRun:
         for doc_index in range(start, len(docs)):
             enc = self.subject.encode(docs[doc_index].text)
             plan.encodings.append(enc)
-            plan.windows += plan_windows(doc_index, enc, self.window, self.config.overlap)
+            plan.windows += plan_windows(doc_index, enc, self.config.window, self.config.overlap)
             n_tokens += len(enc)
             if n_tokens >= self.config.shard_tokens:
                 yield plan
@@ -194,7 +204,7 @@ class _CaptureRun:
         if buffer is None or buffer.shape[0] < self.n_rows or buffer.shape[1] != output.shape[-1]:
             buffer = self.buffers[site] = torch.empty(self.n_rows, output.shape[-1], dtype=self.out_dtype)
         if self.out_dtype == torch.float16:
-            _check_fits_float16(site, output, self.targets)
+            _check_fits_float16(site, output, self.keep_index)
         if output.device.type in DIRECT_COPY_DEVICES:
             for b, start, end, row in self.targets:
                 buffer[row : row + end - start].copy_(output[b, start:end])
@@ -206,43 +216,13 @@ class _CaptureRun:
             buffer[row : row + end - start].copy_(kept[offset : offset + end - start])
             offset += end - start
 
-    def _tables(self, docs: list[Document], plan: _ShardPlan) -> tuple[pa.Table, pa.Table]:
-        doc_ids = range(plan.start, plan.end)
-        lengths = [len(e) for e in plan.encodings]
-        columns = {
-            "doc": pa.array(np.repeat(np.arange(plan.start, plan.end), lengths), pa.int64()),
-            "position": pa.array(np.concatenate([np.arange(n) for n in lengths]), pa.int32()),
-            "token_id": pa.array(np.concatenate([e.ids for e in plan.encodings]), pa.int32()),
-            "char_start": pa.array(np.concatenate([e.starts for e in plan.encodings]), pa.int32()),
-            "char_end": pa.array(np.concatenate([e.ends for e in plan.encodings]), pa.int32()),
-        }
-        records = [docs[i].fields for i in doc_ids]
-        scalar = [k for k in dict.fromkeys(k for r in records for k in r)
-                  if all(isinstance(r.get(k), str | int | float | bool | type(None)) for r in records)]
-        for key in scalar:
-            columns[key] = _column(key, [records[d].get(key, None) for d in
-                                         np.repeat(np.arange(len(records)), lengths)])
-        doc_columns = {"doc": pa.array(doc_ids, pa.int64()), "n_tokens": pa.array(lengths, pa.int64())}
-        if self.config.keep_text:
-            doc_columns["text"] = pa.array([docs[i].text for i in doc_ids], pa.string())
-        for key in dict.fromkeys(k for r in records for k in r):
-            doc_columns[key] = _column(key, [r.get(key) for r in records])
-        return pa.table(columns), pa.table(doc_columns)
 
-
-def _check_fits_float16(site: str, output: torch.Tensor, targets: list[tuple[int, int, int, int]]) -> None:
-    peaks = output.abs().amax(dim=-1)
-    peak = max(peaks[b, start:end].max().item() for b, start, end, _ in targets)
+def _check_fits_float16(site: str, output: torch.Tensor, keep_index: torch.Tensor) -> None:
+    peaks = output.abs().amax(dim=-1).reshape(-1)
+    peak = peaks.index_select(0, keep_index.to(peaks.device)).max().item()  # padding is not stored: not checked
     if peak > torch.finfo(torch.float16).max and math.isfinite(peak):
         raise CaptureError(f"site {site} has activations up to {peak:.3g}, beyond float16's range; "
                          "capture with dtype='bfloat16' or 'float32'")
-
-
-def _column(key: str, values: list) -> pa.Array:
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # pyarrow's message quotes the value, which may be PII
-        raise InputError(f"field {key!r} has values of mixed structure across records; give it one type") from None
 
 
 def batch_windows(windows: list[Window], batch_tokens: int) -> Iterator[list[Window]]:

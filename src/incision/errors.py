@@ -9,6 +9,10 @@ class InputError(IncisionError, ValueError):
     """Bad texts, records or files given as input."""
 
 
+class ConfigError(IncisionError, ValueError):
+    """An option with a value it cannot take."""
+
+
 class CaptureError(IncisionError, ValueError):
     """A capture that cannot store what the model produced (e.g. float16 overflow)."""
 

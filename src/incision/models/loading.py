@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import ModelNotFoundError
+from ..errors import ConfigError, ModelNotFoundError
 from ..subject import Subject
 from .embedded import EMBEDDED, prepare
 
@@ -28,9 +28,9 @@ def load(name_or_path: str | Path, *, dtype=None, device=None, device_map=None) 
     source = _resolve_source(name_or_path)
     torch_dtype = _DTYPES.get(dtype, dtype) if dtype is not None else torch.float32
     if not isinstance(torch_dtype, torch.dtype):
-        raise ValueError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPES)} or a torch.dtype")
+        raise ConfigError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPES)} or a torch.dtype")
     if device is not None and device_map is not None:
-        raise ValueError(f"give device ({device!r}) or device_map ({device_map!r}), not both")
+        raise ConfigError(f"give device ({device!r}) or device_map ({device_map!r}), not both")
     try:
         config = AutoConfig.from_pretrained(source)
         architectures = config.architectures or []

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from ..errors import SiteError, StoreError
+from ..errors import ConfigError, SiteError, StoreError
 from . import layout
 
 
@@ -98,7 +98,7 @@ class ActivationStore:
                      dtype: torch.dtype | None = None) -> Iterator[torch.Tensor]:
         """Yield [<=batch_tokens, width] batches in row order, or in a seeded global shuffle."""
         if not isinstance(batch_tokens, int) or batch_tokens < 1:
-            raise ValueError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
+            raise ConfigError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
         shards = [self.shard(site, s["index"]) for s in self.shards]
         bounds = np.cumsum([0] + [len(s) for s in shards])
         order = (np.random.default_rng(seed).permutation(bounds[-1]) if shuffle else np.arange(bounds[-1]))
