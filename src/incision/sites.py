@@ -60,6 +60,10 @@ def _get(root: nn.Module, path: str) -> nn.Module | None:
         return None
 
 
+def _is_block_list(module: nn.Module | None, n_layers: int) -> bool:
+    return isinstance(module, nn.ModuleList) and len(module) == n_layers
+
+
 def guess_family(base: nn.Module, n_layers: int) -> Family | None:
     """Find blocks, embedding and sublayers by name patterns for a family not in the table."""
     lists = [
@@ -83,22 +87,21 @@ class SiteMap:
     def __init__(self, model: nn.Module, model_type: str, n_layers: int):
         self.base: nn.Module = getattr(model, "base_model", model)
         self.n_layers = n_layers
-        family = FAMILIES.get(model_type) or guess_family(self.base, n_layers)
+        family = FAMILIES.get(model_type)
+        if family is None or not _is_block_list(_get(self.base, family.blocks), n_layers):
+            family = guess_family(self.base, n_layers)  # unknown family, or a known one wrapped (multimodal)
         if family is None:
             raise SiteError(
                 f"cannot find the transformer blocks of model type {model_type!r}: "
                 f"no ModuleList of {n_layers} layers; add it to incision.sites.FAMILIES"
             )
         self.family = family
-        blocks = _get(self.base, family.blocks)
-        if not isinstance(blocks, nn.ModuleList) or len(blocks) != n_layers:
-            raise SiteError(f"model type {model_type!r} has no {n_layers} blocks at {family.blocks!r}")
-        self.blocks = blocks
+        self.blocks = _get(self.base, family.blocks)
         self._modules: dict[str, nn.Module] = {}
         embed = _get(self.base, family.embed) if family.embed else None
         if embed is not None:
             self._modules["embed"] = embed
-        for i, block in enumerate(blocks):
+        for i, block in enumerate(self.blocks):
             self._modules[f"resid.{i}"] = block
             for kind, path in (("attn", family.attn), ("mlp", family.mlp)):
                 module = _get(block, path) if path else None
