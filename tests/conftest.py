@@ -71,6 +71,11 @@ FAMILIES = {
     "gemma3_text": (T.Gemma3ForCausalLM, lambda v: T.Gemma3TextConfig(**_decoder_kwargs(v), head_dim=8, sliding_window=16), "bos"),
     "bert": (T.BertModel, lambda v: T.BertConfig(vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
                                                  num_attention_heads=4, max_position_embeddings=128), "cls_sep"),
+    # multimodal Gemma 3: the text blocks sit under language_model, found by the guesser
+    "gemma3": (T.Gemma3ForConditionalGeneration, lambda v: T.Gemma3Config(
+        text_config={**_decoder_kwargs(v), "head_dim": 8, "sliding_window": 16},
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                           image_size=28, patch_size=14), mm_tokens_per_image=4), "bos"),
     # not in incision's family table: resolved by the guesser
     "phi3": (T.Phi3ForCausalLM, lambda v: T.Phi3Config(**_decoder_kwargs(v)), "bos"),
 }

@@ -348,3 +348,23 @@ def test_overwrite_replaces_a_store(llama_subject, tmp_path):
     for site in SITES:
         assert torch.equal(new.to_tensor(site), reference.to_tensor(site))
     assert new.tokens.equals(reference.tokens)
+
+
+def test_overwrite_deletes_only_the_stores_own_files(llama_subject, tmp_path):
+    out = tmp_path / "store"
+    _capture(llama_subject, out)
+    (out / "notes.txt").write_text("mine")
+    (out / "shards" / "mine.bin").write_bytes(b"x")  # inside a store folder: the store owns it
+    store = _capture(llama_subject, out, texts=DOCS[:2], overwrite=True)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert not (out / "shards" / "mine.bin").exists()
+    assert store.n_docs == 2
+
+
+def test_overwrite_refuses_a_folder_whose_manifest_is_not_a_stores(llama_subject, tmp_path):
+    out = tmp_path / "webapp"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"name": "my web app"}')
+    with pytest.raises(StoreError, match="not an activation store"):
+        _capture(llama_subject, out, overwrite=True)
+    assert (out / "manifest.json").read_text() == '{"name": "my web app"}'

@@ -1,7 +1,15 @@
 """incision: read a language model's internals while it runs, and edit them surgically."""
 
 from .capture import CaptureConfig, capture
-from .errors import CaptureError, ConfigError, IncisionError, InputError, ModelNotFoundError, SiteError, StoreError
+from .errors import (
+    CaptureError,
+    ConfigError,
+    IncisionError,
+    InputError,
+    ModelNotFoundError,
+    SiteError,
+    StoreError,
+)
 from .models import EMBEDDED, load
 from .store import ActivationStore
 from .subject import Subject

@@ -7,10 +7,13 @@ after the deepest block needed; the next shard is computed while the last one is
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import math
+import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -141,7 +144,7 @@ class _CaptureRun:
         try:
             hooks = add_output_hooks(self.modules, self._read)
             hooks.handles += add_stop_hook(self.stop_module).handles
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incision-writer") as pool:
+            with ThreadPoolExecutor(1, thread_name_prefix="incision-writer", initializer=_yield_to_compute) as pool:
                 pending: Future | None = None
                 # two sets of row buffers: one being filled while the writer thread writes the other
                 buffer_sets: list[dict[str, torch.Tensor]] = [{}, {}]
@@ -215,6 +218,13 @@ class _CaptureRun:
         for _, start, end, row in self.targets:
             buffer[row : row + end - start].copy_(kept[offset : offset + end - start])
             offset += end - start
+
+
+def _yield_to_compute() -> None:
+    """Lower the writer thread's priority: on a busy CPU, a writer that preempts one of torch's threads
+    stalls all of them at their next barrier. The writer catches up whenever the main thread waits."""
+    with contextlib.suppress(AttributeError, OSError):  # not on every platform
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def _check_fits_float16(site: str, output: torch.Tensor, keep_index: torch.Tensor) -> None:

@@ -25,6 +25,7 @@ from ..errors import StoreError
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+STORE_ENTRIES = (MANIFEST, "shards", "tokens", "docs")  # everything a store puts in its folder
 TENSOR_NAME = "acts"
 STORE_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 _SAFETENSORS_DTYPES = {"F16": (np.uint16, torch.float16), "BF16": (np.uint16, torch.bfloat16), "F32": (np.float32, None)}

@@ -62,12 +62,14 @@ class StoreWriter:
         if self.root.is_file():
             raise StoreError(f"store path {str(self.root)!r} is a file; give a folder")
         if self.root.is_dir() and any(self.root.iterdir()):
-            if not (self.root / layout.MANIFEST).exists():
+            if not _looks_like_store(self.root):
                 raise StoreError(
                     f"folder {str(self.root)!r} is not empty and is not an activation store; give an empty or new folder"
                 )
-            if overwrite:
-                shutil.rmtree(self.root)
+            if overwrite:  # only the store's own entries: anything else a user put there stays
+                for name in layout.STORE_ENTRIES:
+                    path = self.root / name
+                    shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _resume_manifest(self) -> dict:
@@ -136,6 +138,14 @@ class StoreWriter:
                     "again to resume (finished shards are kept)"
                 ) from e
             raise
+
+
+def _looks_like_store(root: Path) -> bool:
+    try:
+        manifest = json.loads((root / layout.MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "format_version" in manifest and "shards" in manifest
 
 
 def _parquet_bytes(table: pa.Table) -> bytes:
