@@ -31,4 +31,4 @@ lint: setup
 	$(VENV)/bin/ruff format --check src tests bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build src/*.egg-info out

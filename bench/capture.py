@@ -45,7 +45,7 @@ from unittest import mock
 import torch
 
 import incision
-from incision.capture import CaptureConfig, batch_windows  # the exact batching capture uses
+from incision.capture import SHARD_BYTES, CaptureConfig, batch_windows  # the exact batching capture uses
 from incision.hooks import add_stop_hook, run_until_stop
 from incision.store import StoreWriter
 from incision.tokens import plan_windows
@@ -293,7 +293,7 @@ def markdown(command: str, facts: dict, setup: dict, comparisons: list[Compariso
         "",
         f"{setup['model']} float32 on CPU; {setup['texts']} texts, {n_tokens} tokens "
         f"({setup['tokens_min']}..{setup['tokens_max']} per text), batch_tokens={setup['batch_tokens']}, "
-        f"shard_tokens={setup['shard_tokens'] or 'auto (~128 MiB)'}, store dtype bfloat16; {setup['repeats']} interleaved "
+        f"shard_tokens={setup['shard_tokens'] or f'auto (~{SHARD_BYTES >> 20} MiB)'}, store dtype bfloat16; {setup['repeats']} interleaved "
         f"(baseline, capture) pairs, alternating which runs first, after a warm-up. "
         f"Machine: {facts['cpu_count']} CPUs ({facts['processor']}), torch {facts['torch']}, "
         f"{facts['torch_threads']} torch threads, Python {facts['python']}.",

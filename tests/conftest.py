@@ -39,43 +39,98 @@ def make_tokenizer(style: str = "bos") -> T.PreTrainedTokenizerFast:
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     specials = ["<pad>", "<bos>", "<eos>", "[CLS]", "[SEP]"]
-    tok.train_from_iterator(_CORPUS, trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
-                                                           initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.train_from_iterator(
+        _CORPUS,
+        trainers.BpeTrainer(
+            vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        ),
+    )
     ids = {s: tok.token_to_id(s) for s in specials}
     if style == "bos":
-        tok.post_processor = processors.TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", ids["<bos>"])])
+        tok.post_processor = processors.TemplateProcessing(
+            single="<bos> $A", special_tokens=[("<bos>", ids["<bos>"])]
+        )
     elif style == "cls_sep":
         tok.post_processor = processors.TemplateProcessing(
-            single="[CLS] $A [SEP]", special_tokens=[("[CLS]", ids["[CLS]"]), ("[SEP]", ids["[SEP]"])])
+            single="[CLS] $A [SEP]", special_tokens=[("[CLS]", ids["[CLS]"]), ("[SEP]", ids["[SEP]"])]
+        )
     else:
         tok.post_processor = processors.ByteLevel(trim_offsets=False)
-    return T.PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<bos>", eos_token="<eos>",
-                                     cls_token="[CLS]", sep_token="[SEP]")
+    return T.PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="<pad>",
+        bos_token="<bos>",
+        eos_token="<eos>",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+    )
 
 
 def _decoder_kwargs(vocab: int) -> dict:
-    return dict(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4,
-                num_key_value_heads=2, max_position_embeddings=128, pad_token_id=0)
+    return dict(
+        vocab_size=vocab,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        pad_token_id=0,
+    )
 
 
 # family name -> (model class, config factory, tokenizer style)
 FAMILIES = {
-    "gpt2": (T.GPT2LMHeadModel, lambda v: T.GPT2Config(vocab_size=v, n_embd=32, n_layer=3, n_head=4, n_positions=128), "bos"),
-    "gpt_neox": (T.GPTNeoXForCausalLM, lambda v: T.GPTNeoXConfig(**{**_decoder_kwargs(v), "num_key_value_heads": 4}), "bos"),
+    "gpt2": (
+        T.GPT2LMHeadModel,
+        lambda v: T.GPT2Config(vocab_size=v, n_embd=32, n_layer=3, n_head=4, n_positions=128),
+        "bos",
+    ),
+    "gpt_neox": (
+        T.GPTNeoXForCausalLM,
+        lambda v: T.GPTNeoXConfig(**{**_decoder_kwargs(v), "num_key_value_heads": 4}),
+        "bos",
+    ),
     "llama": (T.LlamaForCausalLM, lambda v: T.LlamaConfig(**_decoder_kwargs(v)), "bos"),
     "mistral": (T.MistralForCausalLM, lambda v: T.MistralConfig(**_decoder_kwargs(v)), "bos"),
     "qwen2": (T.Qwen2ForCausalLM, lambda v: T.Qwen2Config(**_decoder_kwargs(v)), "none"),
     "qwen3": (T.Qwen3ForCausalLM, lambda v: T.Qwen3Config(**_decoder_kwargs(v), head_dim=8), "none"),
     "gemma": (T.GemmaForCausalLM, lambda v: T.GemmaConfig(**_decoder_kwargs(v), head_dim=8), "bos"),
     "gemma2": (T.Gemma2ForCausalLM, lambda v: T.Gemma2Config(**_decoder_kwargs(v), head_dim=8), "bos"),
-    "gemma3_text": (T.Gemma3ForCausalLM, lambda v: T.Gemma3TextConfig(**_decoder_kwargs(v), head_dim=8, sliding_window=16), "bos"),
-    "bert": (T.BertModel, lambda v: T.BertConfig(vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
-                                                 num_attention_heads=4, max_position_embeddings=128), "cls_sep"),
+    "gemma3_text": (
+        T.Gemma3ForCausalLM,
+        lambda v: T.Gemma3TextConfig(**_decoder_kwargs(v), head_dim=8, sliding_window=16),
+        "bos",
+    ),
+    "bert": (
+        T.BertModel,
+        lambda v: T.BertConfig(
+            vocab_size=v,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=3,
+            num_attention_heads=4,
+            max_position_embeddings=128,
+        ),
+        "cls_sep",
+    ),
     # multimodal Gemma 3: the text blocks sit under language_model, found by the guesser
-    "gemma3": (T.Gemma3ForConditionalGeneration, lambda v: T.Gemma3Config(
-        text_config={**_decoder_kwargs(v), "head_dim": 8, "sliding_window": 16},
-        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                           image_size=28, patch_size=14), mm_tokens_per_image=4), "bos"),
+    "gemma3": (
+        T.Gemma3ForConditionalGeneration,
+        lambda v: T.Gemma3Config(
+            text_config={**_decoder_kwargs(v), "head_dim": 8, "sliding_window": 16},
+            vision_config=dict(
+                hidden_size=32,
+                intermediate_size=64,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                image_size=28,
+                patch_size=14,
+            ),
+            mm_tokens_per_image=4,
+        ),
+        "bos",
+    ),
     # not in incision's family table: resolved by the guesser
     "phi3": (T.Phi3ForCausalLM, lambda v: T.Phi3Config(**_decoder_kwargs(v)), "bos"),
 }

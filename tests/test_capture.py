@@ -28,8 +28,10 @@ def hf_forward(subject, text: str):
 def block_outputs(subject, text: str) -> list[torch.Tensor]:
     """Each block's own output, read with a plain PyTorch hook (the oracle for the last block)."""
     outs: list[torch.Tensor] = []
-    handles = [b.register_forward_hook(lambda m, i, o: outs.append(o[0] if isinstance(o, tuple) else o))
-               for b in subject.site_map.blocks]
+    handles = [
+        b.register_forward_hook(lambda m, i, o: outs.append(o[0] if isinstance(o, tuple) else o))
+        for b in subject.site_map.blocks
+    ]
     try:
         hf_forward(subject, text)
     finally:
@@ -53,15 +55,23 @@ def test_resid_equals_hidden_states(family_subject, tmp_path):
         for layer in range(n):
             # decoders apply their final norm to the last hidden state: compare the last block with its own output
             expected = blocks[layer] if layer == n - 1 else hidden[layer + 1][0]
-            torch.testing.assert_close(store.to_tensor(f"resid.{layer}")[rows], expected, atol=1e-5, rtol=1e-5)
-        if subject.model.config.model_type == "bert":  # no final norm: the last hidden state is the block output
-            torch.testing.assert_close(store.to_tensor(f"resid.{n - 1}")[rows], hidden[n][0], atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(
+                store.to_tensor(f"resid.{layer}")[rows], expected, atol=1e-5, rtol=1e-5
+            )
+        if (
+            subject.model.config.model_type == "bert"
+        ):  # no final norm: the last hidden state is the block output
+            torch.testing.assert_close(
+                store.to_tensor(f"resid.{n - 1}")[rows], hidden[n][0], atol=1e-5, rtol=1e-5
+            )
 
 
 @pytest.mark.parametrize("family", sorted(ADDITIVE))
 def test_sublayers_add_up_to_the_residual_stream(family, tmp_path):
     subject = tiny_subject(family)
-    store = capture(subject, TEXTS, "embed,resid.*,attn.*,mlp.*", tmp_path / "s", dtype="float32", progress=False)
+    store = capture(
+        subject, TEXTS, "embed,resid.*,attn.*,mlp.*", tmp_path / "s", dtype="float32", progress=False
+    )
     acts = {site: store.to_tensor(site) for site in store.sites}
     previous = acts["embed"]
     for layer in range(subject.n_layers):
@@ -74,7 +84,9 @@ def test_sublayers_add_up_to_the_residual_stream(family, tmp_path):
 def test_batched_equals_one_at_a_time(family, tmp_path):
     subject = tiny_subject(family)
     sites = "resid.0,attn.1,mlp.-1"
-    batched = capture(subject, TEXTS, sites, tmp_path / "a", dtype="float32", batch_tokens=4096, progress=False)
+    batched = capture(
+        subject, TEXTS, sites, tmp_path / "a", dtype="float32", batch_tokens=4096, progress=False
+    )
     single = capture(subject, TEXTS, sites, tmp_path / "b", dtype="float32", batch_tokens=2, progress=False)
     assert batched.tokens.equals(single.tokens)
     for site in batched.sites:
@@ -122,7 +134,9 @@ def test_stops_after_the_deepest_site(llama_subject, tmp_path):
     assert ran == []  # block 2 never ran: the pass stopped after block 0
 
 
-LONG = " ".join(["the quick brown fox jumps over the lazy dog"] * 6) + " 山田太郎の電話番号は090-1234-5678です。"
+LONG = (
+    " ".join(["the quick brown fox jumps over the lazy dog"] * 6) + " 山田太郎の電話番号は090-1234-5678です。"
+)
 
 
 @pytest.mark.parametrize("family,overlap", [("llama", None), ("llama", 3), ("bert", 5), ("qwen2", 0)])
@@ -130,8 +144,16 @@ def test_windowed_capture_of_a_long_text(family, overlap, tmp_path):
     subject, window = tiny_subject(family), 16
     enc = subject.encode(LONG)
     assert len(enc) > 3 * window
-    store = capture(subject, [LONG], "resid.1", tmp_path / "s", dtype="float32", window=window, overlap=overlap,
-                    progress=False)
+    store = capture(
+        subject,
+        [LONG],
+        "resid.1",
+        tmp_path / "s",
+        dtype="float32",
+        window=window,
+        overlap=overlap,
+        progress=False,
+    )
     # every token stored exactly once, in order
     assert store.tokens["position"].to_pylist() == list(range(len(enc)))
     assert store.tokens["token_id"].to_pylist() == enc.ids

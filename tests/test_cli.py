@@ -31,8 +31,24 @@ def data_file(tmp_path):
 
 def test_capture_command(model_dir, data_file, tmp_path):
     out = tmp_path / "acts"
-    code = main(["capture", "--model", str(model_dir), "--sites", "resid.0,resid.-1", "--input", str(data_file),
-                 "--text-field", "body", "--out", str(out), "--dtype", "float32", "--no-progress"])
+    code = main(
+        [
+            "capture",
+            "--model",
+            str(model_dir),
+            "--sites",
+            "resid.0,resid.-1",
+            "--input",
+            str(data_file),
+            "--text-field",
+            "body",
+            "--out",
+            str(out),
+            "--dtype",
+            "float32",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     store = ActivationStore.open(out)
     assert store.sites == ["resid.0", "resid.2"] and store.dtype == torch.float32
@@ -41,8 +57,22 @@ def test_capture_command(model_dir, data_file, tmp_path):
 
 
 def test_capture_command_reports_bad_site(model_dir, data_file, tmp_path, capsys):
-    code = main(["capture", "--model", str(model_dir), "--sites", "resid.9", "--input", str(data_file),
-                 "--text-field", "body", "--out", str(tmp_path / "acts"), "--no-progress"])
+    code = main(
+        [
+            "capture",
+            "--model",
+            str(model_dir),
+            "--sites",
+            "resid.9",
+            "--input",
+            str(data_file),
+            "--text-field",
+            "body",
+            "--out",
+            str(tmp_path / "acts"),
+            "--no-progress",
+        ]
+    )
     assert code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]  # above it: transformers' loading bar
     assert last.startswith("error: site 'resid.9' is out of range")

@@ -25,19 +25,25 @@ def test_gemma_is_converted_once_into_a_plain_hf_folder(gemma_subject):
 
 
 def test_gemma_capture_matches_hidden_states(gemma_subject, tmp_path):
-    store = incision.capture(gemma_subject, TEXTS, "embed,resid.6,resid.-1", tmp_path / "s", dtype="float32",
-                             progress=False)
+    store = incision.capture(
+        gemma_subject, TEXTS, "embed,resid.6,resid.-1", tmp_path / "s", dtype="float32", progress=False
+    )
     assert store.sites == ["embed", "resid.6", "resid.17"]
     doc = store.tokens["doc"].to_numpy()
     for d, text in enumerate(TEXTS):
         rows = torch.from_numpy((doc == d).nonzero()[0])
         with torch.no_grad():
-            hidden = gemma_subject.model(**gemma_subject.tokenizer(text, return_tensors="pt"),
-                                         output_hidden_states=True).hidden_states
+            hidden = gemma_subject.model(
+                **gemma_subject.tokenizer(text, return_tensors="pt"), output_hidden_states=True
+            ).hidden_states
         torch.testing.assert_close(store.to_tensor("embed")[rows], hidden[0][0], rtol=1e-4, atol=1e-3)
         torch.testing.assert_close(store.to_tensor("resid.6")[rows], hidden[7][0], rtol=1e-4, atol=1e-2)
     spans = store.tokens.filter(store.tokens["doc"].to_numpy() == 1).to_pylist()
-    assert [TEXTS[1][t["char_start"]:t["char_end"]] for t in spans][-15:] == [*"090-1234-5678", "です", "。"]
+    assert [TEXTS[1][t["char_start"] : t["char_end"]] for t in spans][-15:] == [
+        *"090-1234-5678",
+        "です",
+        "。",
+    ]
 
 
 def test_gemma_default_capture_is_bfloat16_and_finite(gemma_subject, tmp_path):

@@ -112,6 +112,25 @@ def test_csv(tmp_path):
     assert docs == [Document('a, quoted "text"', {"label": "1"}), Document(TEXTS[1], {"label": "0"})]
 
 
+def test_csv_row_with_surplus_values(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("text,label\nfine,1\nAlice Smith,0,extra\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 3 of .*in\.csv' has more values than its header") as info:
+        read_documents(path)
+    assert "Alice" not in str(info.value)
+
+
+def test_list_fields_must_keep_one_structure(tmp_path):
+    records = [{"text": "a", "spans": [1, 2]}, {"text": "b", "spans": ["x"]}]
+    with pytest.raises(
+        InputError, match=r"field 'spans' in the input list holds lists whose elements differ"
+    ):
+        read_documents(records)
+    read_documents(
+        [{"text": "a", "spans": [[0, 1]]}, {"text": "b", "spans": []}]
+    )  # empty lists fit any structure
+
+
 def test_parquet(tmp_path):
     path = tmp_path / "in.parquet"
     table = pa.table({"text": TEXTS[:3], "label": [1, 0, 1], "score": [0.5, float("nan"), None]})
@@ -198,6 +217,10 @@ def test_missing_file(llama_subject, tmp_path):
     with pytest.raises(InputError, match=r"^got a string of 14 characters .*pass it inside a list$") as info:
         read_documents("just some text")
     assert "some text" not in str(info.value)  # a text passed by mistake may be PII: never quoted
+    for text in ("x" * 300, "two\nlines.txt", "nul\0.jsonl"):  # too long for a file name; newline; NUL
+        with pytest.raises(InputError, match=rf"^got a string of {len(text)} characters") as info:
+            read_documents(text)
+        assert text not in str(info.value)
     out = tmp_path / "store"
     with pytest.raises(InputError, match="does not exist"):
         _capture(llama_subject, tmp_path / "nowhere.csv", out)
@@ -311,21 +334,13 @@ def test_mixed_field_types_across_shards_refused_up_front(llama_subject, tmp_pat
     assert _nothing_written(out)
 
 
-def test_field_named_n_tokens_cannot_overwrite_counts(llama_subject, tmp_path):
-    records = [{"text": t, "n_tokens": 999} for t in TEXTS[:2]]
-    try:
-        store = _capture(llama_subject, records, tmp_path / "store")
-    except InputError as e:
-        assert "n_tokens" in str(e)
-        return
-    assert store.documents.column("n_tokens").to_pylist() == [len(llama_subject.encode(t)) for t in TEXTS[:2]]
-
-
-def test_field_named_text_cannot_overwrite_the_text(llama_subject, tmp_path):
-    records = [{"body": t, "text": "a label"} for t in TEXTS[:2]]
-    try:
-        store = _capture(llama_subject, records, tmp_path / "store", text_field="body")
-    except InputError as e:
-        assert "'text'" in str(e)
-        return
-    assert store.documents.column("text").to_pylist() == TEXTS[:2]
+@pytest.mark.parametrize(
+    "records,text_field,field",
+    [
+        ([{"text": "a b", "n_tokens": 999}], "text", "n_tokens"),
+        ([{"body": "a b", "text": "a label"}], "body", "text"),
+    ],
+)
+def test_fields_cannot_overwrite_the_stores_own_columns(llama_subject, tmp_path, records, text_field, field):
+    with pytest.raises(InputError, match=rf"\['{field}'\].*clash with the store's own columns"):
+        _capture(llama_subject, records, tmp_path / "store", text_field=text_field)

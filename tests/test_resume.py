@@ -12,12 +12,12 @@ from unittest import mock
 import pytest
 import torch
 
-from incision import ActivationStore, StoreError, capture
+from incision import ActivationStore, ConfigError, StoreError, Subject, capture
 from incision.capture import _CaptureRun
 from incision.store import layout
 from incision.store.writer import StoreWriter
 
-from .conftest import TEXTS
+from .conftest import TEXTS, tiny_subject
 
 DOCS = TEXTS + [
     "write to anna@example.com or call 555-0142 today",
@@ -304,8 +304,6 @@ def _file(rel_wanted: str) -> Callable[[str, bytes], bool]:
     return lambda rel, _data: rel == rel_wanted
 
 
-
-
 @pytest.mark.parametrize(
     "when, finished",
     [
@@ -402,3 +400,48 @@ def test_files_of_an_unfinished_shard_are_not_part_of_the_store(llama_subject, t
     assert manifest["complete"] is False
     assert (out / layout.site_path("resid.1", 1)).exists()  # on disk, but not listed: not part of the store
     assert len(ActivationStore.open(out).to_tensor("resid.1")) == manifest["shards"][0]["n_tokens"]
+
+
+def test_resuming_with_another_model_is_refused(llama_subject, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    _interrupt_writes(llama_subject, out, monkeypatch, n_shards=1)
+    other = tiny_subject("llama", seed=1)  # same name and architecture, other weights
+    with pytest.raises(StoreError, match=r"captured with different settings \(model\)"):
+        _capture(other, out)
+    with pytest.raises(StoreError, match=r"captured with different settings \(model\)"):
+        _capture(
+            Subject(llama_subject.model.to(torch.bfloat16), llama_subject.tokenizer, name="tiny-llama"), out
+        )
+
+
+def test_extending_a_complete_store_marks_it_incomplete_until_done(
+    llama_subject, reference, tmp_path, monkeypatch
+):
+    out = tmp_path / "run"
+    _capture(llama_subject, out, texts=DOCS[:2])
+    flaky = _FailOnCall(StoreWriter.write_shard, 2, KeyboardInterrupt())
+    with monkeypatch.context() as patch:
+        patch.setattr(StoreWriter, "write_shard", flaky.as_method())
+        with pytest.raises(KeyboardInterrupt):
+            _capture(llama_subject, out)  # the same first documents, and more
+    assert not ActivationStore.open(out).complete
+    _assert_same_store(_capture(llama_subject, out), reference)
+
+
+@pytest.mark.parametrize(
+    "options,match",
+    [
+        ({"window": 2}, "window 2 must lie between 3 and"),
+        ({"window": 4096}, "window 4096 must lie between .* context of 128"),
+        ({"window": 8, "overlap": 7}, "overlap 7 leaves no room"),
+    ],
+)
+def test_bad_window_is_refused_before_the_store_is_touched(
+    llama_subject, reference, tmp_path, options, match
+):
+    out = tmp_path / "run"
+    _capture(llama_subject, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(ConfigError, match=match):
+        _capture(llama_subject, out, overwrite=True, **options)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

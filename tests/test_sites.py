@@ -10,8 +10,18 @@ from .conftest import tiny_subject
 
 
 def test_sites_listed_in_forward_order(llama_subject):
-    assert llama_subject.sites == ["embed", "attn.0", "mlp.0", "resid.0", "attn.1", "mlp.1", "resid.1",
-                                   "attn.2", "mlp.2", "resid.2"]
+    assert llama_subject.sites == [
+        "embed",
+        "attn.0",
+        "mlp.0",
+        "resid.0",
+        "attn.1",
+        "mlp.1",
+        "resid.1",
+        "attn.2",
+        "mlp.2",
+        "resid.2",
+    ]
 
 
 def test_every_family_resolves_every_kind(family_subject):

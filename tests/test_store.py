@@ -234,7 +234,7 @@ def test_float16_overflow_suggests_bfloat16(tmp_path):
     with torch.no_grad():
         assert torch.equal(subject.model(input_ids=torch.tensor([[1, 40, 41]])).logits, logits)
     failed = tmp_path / "f16"
-    assert not (failed / layout.MANIFEST).exists() or ActivationStore.open(failed).n_tokens == 0
+    assert ActivationStore.open(failed).n_tokens == 0  # the manifest is written before the first shard
 
 
 # -- corruption -------------------------------------------------------------------------------

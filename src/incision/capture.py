@@ -7,13 +7,9 @@ after the deepest block needed; the next shard is computed while the last one is
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import logging
 import math
-import os
-import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -33,12 +29,10 @@ from .store.tables import shard_tables
 from .subject import Subject
 from .tokens import Encoding, Window, plan_windows
 
-log = logging.getLogger(__name__)
-
 # Where a hook copies (and casts) each window's rows straight into the store buffer in one pass. Elsewhere
 # (GPUs) it gathers the kept rows on the device first, so that one transfer per batch reaches the CPU.
 DIRECT_COPY_DEVICES = ("cpu",)
-SHARD_BYTES = 128 << 20
+SHARD_BYTES = 64 << 20
 
 
 @dataclass
@@ -47,17 +41,32 @@ class CaptureConfig:
 
     # bfloat16 by default: Gemma's residual stream exceeds float16's range (65504) on its BOS token.
     dtype: Literal["bfloat16", "float16", "float32"] = field(
-        default="bfloat16", metadata={"help": "precision of stored activations"})
+        default="bfloat16", metadata={"help": "precision of stored activations"}
+    )
     batch_tokens: int = field(default=4096, metadata={"help": "padded tokens per forward pass"})
-    shard_tokens: int | None = field(default=None, metadata={
-        "help": "stored tokens per shard, whole documents (default: about 128 MiB of activations over all sites)"})
-    window: int | None = field(default=None, metadata={
-        "help": "longest token sequence per forward pass; longer texts are split (default: min(context, 2048))"})
-    overlap: int | None = field(default=None, metadata={
-        "help": "tokens of left context repeated between windows (default: half a window)"})
+    shard_tokens: int | None = field(
+        default=None,
+        metadata={
+            "help": "stored tokens per shard, whole documents (default: about 64 MiB of activations over all sites)"
+        },
+    )
+    window: int | None = field(
+        default=None,
+        metadata={
+            "help": "longest token sequence per forward pass; longer texts are split (default: min(context, 2048))"
+        },
+    )
+    overlap: int | None = field(
+        default=None,
+        metadata={"help": "tokens of left context repeated between windows (default: half a window)"},
+    )
     text_field: str = field(default="text", metadata={"help": "field of each record that holds its text"})
-    keep_text: bool = field(default=True, metadata={"help": "store each document's text in the document table"})
-    overwrite: bool = field(default=False, metadata={"help": "replace an existing store instead of resuming it"})
+    keep_text: bool = field(
+        default=True, metadata={"help": "store each document's text in the document table"}
+    )
+    overwrite: bool = field(
+        default=False, metadata={"help": "replace an existing store instead of resuming it"}
+    )
     progress: bool = field(default=True, metadata={"help": "show a progress bar"})
 
     def __post_init__(self) -> None:
@@ -71,8 +80,9 @@ class CaptureConfig:
             raise ConfigError(f"overlap must be a non-negative integer, got {self.overlap!r}")
 
 
-def capture(subject: Subject, texts, sites: str | list[str], out: str | Path, dtype: str = "bfloat16",
-            **options) -> ActivationStore:
+def capture(
+    subject: Subject, texts, sites: str | list[str], out: str | Path, dtype: str = "bfloat16", **options
+) -> ActivationStore:
     """Capture `sites` of `subject` over `texts` (a list or a file) into the store folder `out`.
 
     Running it again with the same arguments resumes an interrupted capture; options are the
@@ -82,9 +92,13 @@ def capture(subject: Subject, texts, sites: str | list[str], out: str | Path, dt
     docs = read_documents(texts, config.text_field)
     site_names = subject.expand_sites(sites)
     config.window = config.window or subject.default_window
+    _check_window(subject, config)
     config.shard_tokens = config.shard_tokens or _default_shard_tokens(subject, len(site_names), config.dtype)
-    settings = {"sites": site_names, "model": subject.name,
-                **{k: v for k, v in asdict(config).items() if k not in ("overwrite", "progress", "batch_tokens")}}
+    settings = {
+        "sites": site_names,
+        "model": _model_fingerprint(subject),
+        **{k: v for k, v in asdict(config).items() if k not in ("overwrite", "progress", "batch_tokens")},
+    }
     writer = StoreWriter(out, settings, _model_facts(subject), overwrite=config.overwrite)
     writer.check_inputs(lambda start, end: _digest(docs, start, end))
     if writer.docs_done < len(docs) or not writer.manifest["complete"]:
@@ -100,9 +114,41 @@ def _default_shard_tokens(subject: Subject, n_sites: int, dtype: str) -> int:
     return int(min(max(SHARD_BYTES // bytes_per_token, 1024), 65536))
 
 
+def _check_window(subject: Subject, config: CaptureConfig) -> None:
+    """Checked before the store is touched: a bad window would otherwise fail mid-capture."""
+    n_special = len(subject.encode("a")) - 1  # the specials the tokenizer adds around any text
+    if not n_special + 2 <= config.window <= subject.context_length:
+        raise ConfigError(
+            f"window {config.window} must lie between {n_special + 2} and the model's context "
+            f"of {subject.context_length} tokens"
+        )
+    if config.overlap is not None and config.overlap >= config.window - n_special:
+        raise ConfigError(
+            f"overlap {config.overlap} leaves no room in a window of {config.window} tokens; "
+            f"use an overlap below {config.window - n_special}"
+        )
+
+
+def _model_fingerprint(subject: Subject) -> dict:
+    """What must match for a capture to resume: the model's name, config, dtype and a sample of its weights."""
+    weight = subject.model.get_input_embeddings().weight
+    sample = weight.detach().reshape(-1)[:4096].float().cpu().numpy().tobytes()
+    return {
+        "name": subject.name,
+        "config_sha256": hashlib.sha256(subject.model.config.to_json_string().encode()).hexdigest(),
+        "dtype": str(weight.dtype).removeprefix("torch."),
+        "weights_sample_sha256": hashlib.sha256(sample).hexdigest(),
+    }
+
+
 def _model_facts(subject: Subject) -> dict:
-    return {"name": subject.name, "model_type": subject.model.config.model_type, "n_layers": subject.n_layers,
-            "d_model": subject.d_model, "tokenizer": type(subject.tokenizer).__name__}
+    return {
+        "name": subject.name,
+        "model_type": subject.model.config.model_type,
+        "n_layers": subject.n_layers,
+        "d_model": subject.d_model,
+        "tokenizer": type(subject.tokenizer).__name__,
+    }
 
 
 def _digest(docs: list[Document], start: int, end: int) -> str | None:
@@ -110,7 +156,9 @@ def _digest(docs: list[Document], start: int, end: int) -> str | None:
         return None
     digest = hashlib.sha256()
     for doc in docs[start:end]:
-        digest.update(json.dumps([doc.text, doc.fields], sort_keys=True, ensure_ascii=False, default=str).encode())
+        digest.update(
+            json.dumps([doc.text, doc.fields], sort_keys=True, ensure_ascii=False, default=str).encode()
+        )
     return digest.hexdigest()
 
 
@@ -144,7 +192,7 @@ class _CaptureRun:
         try:
             hooks = add_output_hooks(self.modules, self._read)
             hooks.handles += add_stop_hook(self.stop_module).handles
-            with ThreadPoolExecutor(1, thread_name_prefix="incision-writer", initializer=_yield_to_compute) as pool:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incision-writer") as pool:
                 pending: Future | None = None
                 # two sets of row buffers: one being filled while the writer thread writes the other
                 buffer_sets: list[dict[str, torch.Tensor]] = [{}, {}]
@@ -153,8 +201,14 @@ class _CaptureRun:
                     tokens, documents = shard_tables(docs, plan.start, plan.encodings, self.config.keep_text)
                     if pending is not None:
                         pending.result()
-                    pending = pool.submit(writer.write_shard, (plan.start, plan.end), acts, tokens, documents,
-                                          _digest(docs, plan.start, plan.end))
+                    pending = pool.submit(
+                        writer.write_shard,
+                        (plan.start, plan.end),
+                        acts,
+                        tokens,
+                        documents,
+                        _digest(docs, plan.start, plan.end),
+                    )
                     bar.set_postfix(docs=f"{plan.end}/{len(docs)}")
                 if pending is not None:
                     pending.result()
@@ -175,11 +229,15 @@ class _CaptureRun:
         if plan.encodings:
             yield plan
 
-    def _forward_shard(self, plan: _ShardPlan, buffers: dict[str, torch.Tensor], bar) -> dict[str, torch.Tensor]:
+    def _forward_shard(
+        self, plan: _ShardPlan, buffers: dict[str, torch.Tensor], bar
+    ) -> dict[str, torch.Tensor]:
         """Fill `buffers` (grown as needed) with the shard's rows in (doc, position) order; return row views."""
         lengths = [len(e) for e in plan.encodings]
         self.n_rows, self.buffers = sum(lengths), buffers
-        self.first_row = dict(zip(range(plan.start, plan.end), np.cumsum([0, *lengths[:-1]]).tolist(), strict=True))
+        self.first_row = dict(
+            zip(range(plan.start, plan.end), np.cumsum([0, *lengths[:-1]]).tolist(), strict=True)
+        )
         for batch in batch_windows(plan.windows, self.config.batch_tokens):
             self._forward_batch(batch)
             bar.update(sum(w.n_kept for w in batch))
@@ -193,14 +251,20 @@ class _CaptureRun:
             ids[b, : len(w.ids)] = torch.tensor(w.ids)
             mask[b, : len(w.ids)] = 1
         # (batch row, first kept column, end column, store row) of each window's kept tokens
-        self.targets = [(b, w.keep_from, w.keep_to, self.first_row[w.doc] + w.first_position)
-                        for b, w in enumerate(batch)]
+        self.targets = [
+            (b, w.keep_from, w.keep_to, self.first_row[w.doc] + w.first_position) for b, w in enumerate(batch)
+        ]
         device = self.subject.input_device
-        self.keep_index = torch.cat([torch.arange(b * length + start, b * length + end)
-                                     for b, start, end, _ in self.targets]).to(device)
+        self.keep_index = torch.cat(
+            [torch.arange(b * length + start, b * length + end) for b, start, end, _ in self.targets]
+        ).to(device)
         with torch.inference_mode():
-            run_until_stop(self.subject.model.base_model, input_ids=ids.to(device), attention_mask=mask.to(device),
-                           **self.forward_options)
+            run_until_stop(
+                self.subject.model.base_model,
+                input_ids=ids.to(device),
+                attention_mask=mask.to(device),
+                **self.forward_options,
+            )
 
     def _read(self, site: str, output: torch.Tensor) -> None:
         buffer = self.buffers.get(site)
@@ -212,7 +276,9 @@ class _CaptureRun:
             for b, start, end, row in self.targets:
                 buffer[row : row + end - start].copy_(output[b, start:end])
             return
-        index = self.keep_index if self.keep_index.device == output.device else self.keep_index.to(output.device)
+        index = (
+            self.keep_index if self.keep_index.device == output.device else self.keep_index.to(output.device)
+        )
         kept = output.reshape(-1, output.shape[-1]).index_select(0, index).to(self.out_dtype).cpu()
         offset = 0
         for _, start, end, row in self.targets:
@@ -220,19 +286,16 @@ class _CaptureRun:
             offset += end - start
 
 
-def _yield_to_compute() -> None:
-    """Lower the writer thread's priority: on a busy CPU, a writer that preempts one of torch's threads
-    stalls all of them at their next barrier. The writer catches up whenever the main thread waits."""
-    with contextlib.suppress(AttributeError, OSError):  # not on every platform
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-
-
 def _check_fits_float16(site: str, output: torch.Tensor, keep_index: torch.Tensor) -> None:
     peaks = output.abs().amax(dim=-1).reshape(-1)
-    peak = peaks.index_select(0, keep_index.to(peaks.device)).max().item()  # padding is not stored: not checked
+    peak = (
+        peaks.index_select(0, keep_index.to(peaks.device)).max().item()
+    )  # padding is not stored: not checked
     if peak > torch.finfo(torch.float16).max and math.isfinite(peak):
-        raise CaptureError(f"site {site} has activations up to {peak:.3g}, beyond float16's range; "
-                         "capture with dtype='bfloat16' or 'float32'")
+        raise CaptureError(
+            f"site {site} has activations up to {peak:.3g}, beyond float16's range; "
+            "capture with dtype='bfloat16' or 'float32'"
+        )
 
 
 def batch_windows(windows: list[Window], batch_tokens: int) -> Iterator[list[Window]]:

@@ -41,6 +41,7 @@ def add_output_hooks(modules: dict[str, nn.Module], read: Callable[[str, torch.T
     handles = HookHandles()
     try:
         for name, module in modules.items():
+
             def hook(_module, _inputs, output, name=name):
                 read(name, module_output(output).detach())
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
 from .errors import InputError
 
 # Columns of the token and document tables; a per-document field may not reuse these names.
@@ -36,11 +38,19 @@ def read_documents(source, text_field: str = "text") -> list[Document]:
     if isinstance(source, str) and not source.strip():
         raise InputError(f"input is the blank string {source!r}; give a list of texts or a file path")
     if isinstance(source, str | Path):
-        records, where = _read_file(Path(source), text_field), f"in {source}"
+        path = _as_path(source)
+        if path is None:  # most likely a text passed by mistake: never quoted
+            raise InputError(
+                f"got a string of {len(source)} characters that is not an input file; "
+                "to capture one text, pass it inside a list"
+            )
+        records, where = _read_file(path, text_field), f"in {path}"
     elif isinstance(source, Iterable) and not isinstance(source, bytes | dict):
         records, where = list(source), "in the input list"
     else:
-        raise InputError(f"input must be a list of texts or records, or a file path, got {type(source).__name__}")
+        raise InputError(
+            f"input must be a list of texts or records, or a file path, got {type(source).__name__}"
+        )
     docs = [_to_document(record, i, text_field, where) for i, record in enumerate(records)]
     if not docs:
         raise InputError(f"no texts to capture: {where.removeprefix('in ')} is empty")
@@ -63,7 +73,9 @@ def _to_document(record, index: int, text_field: str, where: str) -> Document:
     if not isinstance(text, str):
         raise InputError(f"{label} has a text of type {type(text).__name__}; texts must be strings")
     if not text.strip():
-        raise InputError(f"{label} has an empty or whitespace-only text ({text!r}); remove it or give it content")
+        raise InputError(
+            f"{label} has an empty or whitespace-only text ({len(text)} characters); remove it or give it content"
+        )
     clash = sorted(set(fields) & set(RESERVED_FIELDS))
     if clash:
         raise InputError(f"{label} has field(s) {clash} that clash with the store's own columns; rename them")
@@ -72,15 +84,26 @@ def _to_document(record, index: int, text_field: str, where: str) -> Document:
 
 def _check_field_types(docs: list[Document], where: str) -> None:
     """A field must keep one type across records, or its table column cannot be built (checked before any work)."""
-    first_seen: dict[str, dict[str, int]] = {}
+    values: dict[str, list[tuple[int, object]]] = {}
     for i, doc in enumerate(docs):
         for key, value in doc.fields.items():
             if value is not None:
-                first_seen.setdefault(key, {}).setdefault(_kind(value), i)
-    for key, kinds in first_seen.items():
-        if len(kinds) > 1:
-            found = ", ".join(f"{kind} (first in record #{i})" for kind, i in kinds.items())
+                values.setdefault(key, []).append((i, value))
+    for key, items in values.items():
+        first_seen: dict[str, int] = {}
+        for i, value in items:
+            first_seen.setdefault(_kind(value), i)
+        if len(first_seen) > 1:
+            found = ", ".join(f"{kind} (first in record #{i})" for kind, i in first_seen.items())
             raise InputError(f"field {key!r} {where} mixes value types: {found}; give it one type")
+        if next(iter(first_seen)) in ("list", "dict"):
+            try:  # their elements must agree too (pyarrow's message would quote values: not passed on)
+                pa.array([value for _, value in items])
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                raise InputError(
+                    f"field {key!r} {where} holds {next(iter(first_seen))}s whose elements differ in type "
+                    "across records; give them one structure"
+                ) from None
 
 
 def _kind(value) -> str:
@@ -94,13 +117,24 @@ def _clean(value):
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
+def _as_path(source: str | Path) -> Path | None:
+    """A Path as given; a string only when it names a file or looks like a file name."""
+    if isinstance(source, Path):
+        return source
+    if "\n" in source or "\0" in source or len(source) > 4096:
+        return None
+    path = Path(source)
+    try:
+        return path if path.is_file() or path.suffix.lower() in FILE_SUFFIXES else None
+    except (OSError, ValueError):  # e.g. a name too long for the file system
+        return None
+
+
 def _read_file(path: Path, text_field: str) -> list:
     shown = str(path)
     if not path.is_file():
-        if path.suffix.lower() not in FILE_SUFFIXES:  # maybe a text passed by mistake: don't quote it
-            raise InputError(f"got a string of {len(shown)} characters that is not an input file; "
-                             "to capture one text, pass it inside a list")
-        raise InputError(f"input file {shown!r} does not exist")
+        kind = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise InputError(f"input file {shown!r} {kind}")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         import pyarrow.parquet as pq
@@ -108,14 +142,20 @@ def _read_file(path: Path, text_field: str) -> list:
         try:
             return pq.read_table(path).to_pylist()
         except Exception as e:
-            raise InputError(f"cannot read parquet file {shown!r}: {e}") from e
+            raise InputError(
+                f"cannot read parquet file {shown!r} ({type(e).__name__}); is it a parquet file?"
+            ) from e
     if suffix not in FILE_SUFFIXES:
         raise InputError(f"unsupported input file type {suffix!r} for {shown!r}; use one of {FILE_SUFFIXES}")
     text = _decode_utf8(path.read_bytes(), shown)
     if suffix == ".txt":
         return [{text_field: line, "line": n} for n, line in enumerate(text.splitlines(), 1) if line.strip()]
     if suffix == ".csv":
-        return list(csv.DictReader(io.StringIO(text, newline="")))
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        for n, row in enumerate(rows, 2):
+            if None in row:  # DictReader files surplus values under the key None
+                raise InputError(f"line {n} of {shown!r} has more values than its header has columns")
+        return rows
     if suffix == ".json":
         data = _parse_json(text, shown, None)
         if not isinstance(data, list):

@@ -33,7 +33,9 @@ _LLAMA_LIKE = Family(blocks="layers", embed="embed_tokens", attn="self_attn", ml
 FAMILIES: dict[str, Family] = {
     "gpt2": Family(blocks="h", embed="drop", attn="attn", mlp="mlp"),
     "gpt_neox": Family(blocks="layers", embed="emb_dropout", attn="attention", mlp="mlp"),
-    "bert": Family(blocks="encoder.layer", embed="embeddings", attn="attention.output.dense", mlp="output.dense"),
+    "bert": Family(
+        blocks="encoder.layer", embed="embeddings", attn="attention.output.dense", mlp="output.dense"
+    ),
     **{
         name: _LLAMA_LIKE
         for name in ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3", "gemma3_text")

@@ -59,7 +59,10 @@ class Subject:
     @property
     def context_length(self) -> int:
         """The longest sequence the model takes, from its config (and tokenizer, when smaller)."""
-        limits = (getattr(self.text_config, "max_position_embeddings", None), getattr(self.tokenizer, "model_max_length", None))
+        limits = (
+            getattr(self.text_config, "max_position_embeddings", None),
+            getattr(self.tokenizer, "model_max_length", None),
+        )
         known = [int(x) for x in limits if x and x < 10**8]  # tokenizers say 1e30 for "no limit"
         return min(known) if known else DEFAULT_MAX_WINDOW
 

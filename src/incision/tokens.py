@@ -51,12 +51,16 @@ def encode(tokenizer, text: str) -> Encoding:
         raise InputError(
             f"tokenizer {type(tokenizer).__name__} gives no character offsets; load the model with a fast tokenizer"
         )
-    enc = tokenizer(text, add_special_tokens=True, return_offsets_mapping=True, truncation=False, verbose=False)
+    enc = tokenizer(
+        text, add_special_tokens=True, return_offsets_mapping=True, truncation=False, verbose=False
+    )
     ids = list(enc["input_ids"])
     specials = set(tokenizer.all_special_ids)
     special_mask = [i in specials and s == e for i, (s, e) in zip(ids, enc["offset_mapping"], strict=True)]
     n_prefix = next((k for k, m in enumerate(special_mask) if not m), len(ids))
-    n_suffix = next((k for k, m in enumerate(reversed(special_mask)) if not m), 0) if n_prefix < len(ids) else 0
+    n_suffix = (
+        next((k for k, m in enumerate(reversed(special_mask)) if not m), 0) if n_prefix < len(ids) else 0
+    )
     starts, ends = [], []
     for k, (s, e) in enumerate(enc["offset_mapping"]):
         if special_mask[k]:

@@ -13,7 +13,9 @@ from .options import add_dataclass_options, dataclass_kwargs
 def add_capture(sub) -> None:
     p = sub.add_parser("capture", help="capture activations of some sites into a store folder")
     p.add_argument("--model", default=DEFAULT_MODEL, help="embedded name, local folder or hub id")
-    p.add_argument("--sites", required=True, help="comma-separated sites or patterns: resid.6,mlp.-1 or 'resid.*'")
+    p.add_argument(
+        "--sites", required=True, help="comma-separated sites or patterns: resid.6,mlp.-1 or 'resid.*'"
+    )
     p.add_argument("--input", required=True, help="a .jsonl, .json, .csv, .parquet or .txt file")
     p.add_argument("--out", required=True, help="store folder (resumed if it holds the same capture)")
     add_dataclass_options(p, CaptureConfig)
@@ -24,7 +26,7 @@ def run_capture(args) -> None:
     from .. import capture, load
 
     subject = load(args.model)
-    store = capture(subject, args.input, args.sites, args.out, **dataclass_kwargs(args, CaptureConfig))
+    store = capture(subject, Path(args.input), args.sites, args.out, **dataclass_kwargs(args, CaptureConfig))
     print(store)
 
 
@@ -65,7 +67,7 @@ def run_demo(args) -> None:
     print(f"{'doc':>3} {'lang':<4} {'tokens':>6}  first tokens (text span each covers)")
     for row in documents.slice(0, 6).to_pylist():
         doc_tokens = tokens.filter(tokens["doc"].to_numpy() == row["doc"]).slice(0, 8).to_pylist()
-        spans = " ".join(repr(row["text"][t["char_start"]:t["char_end"]]) for t in doc_tokens)
+        spans = " ".join(repr(row["text"][t["char_start"] : t["char_end"]]) for t in doc_tokens)
         print(f"{row['doc']:>3} {row['lang']:<4} {row['n_tokens']:>6}  {spans}")
     print("\nmean activation norm per site:")
     for site in store.sites:

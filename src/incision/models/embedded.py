@@ -42,7 +42,13 @@ class EmbeddedModel:
         return incision_home() / "models" / self.name
 
     def is_cached(self) -> bool:
-        return self.gguf_file is None or (self.cache_dir() / "incision-conversion.json").exists()
+        if self.gguf_file is None:
+            return True
+        try:  # a conversion made by an older, incompatible converter is made again
+            marker = json.loads((self.cache_dir() / "incision-conversion.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return marker.get("format") == CONVERSION_FORMAT
 
     def source_dir(self) -> Path:
         """The folder inside the installed package that holds the weights."""
@@ -84,8 +90,13 @@ DEFAULT_MODEL = "gemma-3-270m"
 def model_status() -> list[dict]:
     """One row per embedded model: name, installed, cached, description, install command."""
     return [
-        {"name": m.name, "installed": m.is_installed(), "cached": m.is_installed() and m.is_cached(),
-         "description": m.description, "install": m.install}
+        {
+            "name": m.name,
+            "installed": m.is_installed(),
+            "cached": m.is_installed() and m.is_cached(),
+            "description": m.description,
+            "install": m.install,
+        }
         for m in EMBEDDED.values()
     ]
 

@@ -28,7 +28,11 @@ MANIFEST = "manifest.json"
 STORE_ENTRIES = (MANIFEST, "shards", "tokens", "docs")  # everything a store puts in its folder
 TENSOR_NAME = "acts"
 STORE_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
-_SAFETENSORS_DTYPES = {"F16": (np.uint16, torch.float16), "BF16": (np.uint16, torch.bfloat16), "F32": (np.float32, None)}
+_SAFETENSORS_DTYPES = {
+    "F16": (np.uint16, torch.float16),
+    "BF16": (np.uint16, torch.bfloat16),
+    "F32": (np.float32, None),
+}
 _SAFETENSORS_NAMES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32"}
 
 
@@ -76,8 +80,13 @@ def safetensors_chunks(tensor: torch.Tensor) -> list:
     """A one-tensor safetensors file as [header, data], the data a view of the tensor's memory (no copy)."""
     tensor = tensor.detach().contiguous().cpu()
     data = tensor.view(torch.uint8).numpy().reshape(-1) if tensor.numel() else np.empty(0, np.uint8)
-    header = {TENSOR_NAME: {"dtype": _SAFETENSORS_NAMES[tensor.dtype], "shape": list(tensor.shape),
-                            "data_offsets": [0, data.nbytes]}}
+    header = {
+        TENSOR_NAME: {
+            "dtype": _SAFETENSORS_NAMES[tensor.dtype],
+            "shape": list(tensor.shape),
+            "data_offsets": [0, data.nbytes],
+        }
+    }
     header_json = json.dumps(header, separators=(",", ":")).encode()
     header_json += b" " * (-len(header_json) % 8)  # the format aligns data to 8 bytes
     return [struct.pack("<Q", len(header_json)) + header_json, memoryview(data)]
@@ -93,7 +102,9 @@ def read_manifest(root: Path) -> dict:
         raise StoreError(f"{path} is corrupted ({e}); re-run the capture with overwrite=True") from None
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if version != FORMAT_VERSION:
-        raise StoreError(f"{path} has format_version {version!r}; this incision reads version {FORMAT_VERSION}")
+        raise StoreError(
+            f"{path} has format_version {version!r}; this incision reads version {FORMAT_VERSION}"
+        )
     return manifest
 
 

@@ -32,8 +32,10 @@ class ActivationStore:
                 size = path.stat().st_size if path.is_file() else None
                 if size != meta["bytes"]:
                     found = "missing" if size is None else f"{size} bytes, expected {meta['bytes']}"
-                    raise StoreError(f"store file {rel} in {str(root)!r} is truncated or missing ({found}); "
-                                     "re-run the capture to rebuild it")
+                    raise StoreError(
+                        f"store file {rel} in {str(root)!r} is truncated or missing ({found}); "
+                        "re-run the capture to rebuild it"
+                    )
 
     @classmethod
     def open(cls, root: str | Path) -> ActivationStore:
@@ -78,8 +80,10 @@ class ActivationStore:
 
     def __repr__(self) -> str:
         state = "complete" if self.complete else "incomplete"
-        return (f"ActivationStore({str(self.root)!r}, {self.n_docs} docs, {self.n_tokens} tokens, "
-                f"sites={self.sites}, {self.manifest['settings']['dtype']}, {state})")
+        return (
+            f"ActivationStore({str(self.root)!r}, {self.n_docs} docs, {self.n_tokens} tokens, "
+            f"sites={self.sites}, {self.manifest['settings']['dtype']}, {state})"
+        )
 
     # -- reading -----------------------------------------------------------------------------
     def shard(self, site: str, index: int) -> torch.Tensor:
@@ -94,21 +98,29 @@ class ActivationStore:
             return torch.empty(0, self.width(site), dtype=dtype or self.dtype)
         return torch.cat(parts).to(dtype or self.dtype)
 
-    def iter_batches(self, site: str, batch_tokens: int, shuffle: bool = False, seed: int = 0,
-                     dtype: torch.dtype | None = None) -> Iterator[torch.Tensor]:
+    def iter_batches(
+        self,
+        site: str,
+        batch_tokens: int,
+        shuffle: bool = False,
+        seed: int = 0,
+        dtype: torch.dtype | None = None,
+    ) -> Iterator[torch.Tensor]:
         """Yield [<=batch_tokens, width] batches in row order, or in a seeded global shuffle."""
         if not isinstance(batch_tokens, int) or batch_tokens < 1:
             raise ConfigError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
         shards = [self.shard(site, s["index"]) for s in self.shards]
         bounds = np.cumsum([0] + [len(s) for s in shards])
-        order = (np.random.default_rng(seed).permutation(bounds[-1]) if shuffle else np.arange(bounds[-1]))
+        order = np.random.default_rng(seed).permutation(bounds[-1]) if shuffle else np.arange(bounds[-1])
         for start in range(0, len(order), batch_tokens):
             rows = order[start : start + batch_tokens]
             which = np.searchsorted(bounds, rows, side="right") - 1
             batch = torch.empty(len(rows), self.width(site), dtype=self.dtype)
             for k in np.unique(which):
                 mask = which == k
-                batch[torch.from_numpy(np.flatnonzero(mask))] = shards[k][torch.from_numpy(rows[mask] - bounds[k])]
+                batch[torch.from_numpy(np.flatnonzero(mask))] = shards[k][
+                    torch.from_numpy(rows[mask] - bounds[k])
+                ]
             yield batch.to(dtype) if dtype is not None else batch
 
     @cached_property
@@ -139,8 +151,10 @@ class ActivationStore:
             if meta is None:
                 raise StoreError(f"store {str(self.root)!r} lists no file {rel}")
             if layout.sha256_file(path) != meta["sha256"]:
-                raise StoreError(f"store file {rel} in {str(self.root)!r} fails its checksum (changed or corrupted); "
-                                 "re-run the capture to rebuild it")
+                raise StoreError(
+                    f"store file {rel} in {str(self.root)!r} fails its checksum (changed or corrupted); "
+                    "re-run the capture to rebuild it"
+                )
             self._verified.add(rel)
         return path
 

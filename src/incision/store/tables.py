@@ -12,7 +12,9 @@ from ..tokens import Encoding
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def shard_tables(docs: list[Document], start: int, encodings: list[Encoding], keep_text: bool) -> tuple[pa.Table, pa.Table]:
+def shard_tables(
+    docs: list[Document], start: int, encodings: list[Encoding], keep_text: bool
+) -> tuple[pa.Table, pa.Table]:
     """Tokens (one row per token, scalar fields repeated) and documents (one row each, all fields)."""
     doc_ids = np.arange(start, start + len(encodings))
     lengths = [len(e) for e in encodings]
@@ -27,7 +29,9 @@ def shard_tables(docs: list[Document], start: int, encodings: list[Encoding], ke
     keys = list(dict.fromkeys(k for f in fields for k in f))
     for key in keys:
         if all(isinstance(f.get(key), _SCALARS) for f in fields):
-            tokens[key] = _column(key, [fields[d].get(key) for d in np.repeat(np.arange(len(fields)), lengths)])
+            tokens[key] = _column(
+                key, [fields[d].get(key) for d in np.repeat(np.arange(len(fields)), lengths)]
+            )
     documents = {"doc": pa.array(doc_ids, pa.int64()), "n_tokens": pa.array(lengths, pa.int64())}
     if keep_text:
         documents["text"] = pa.array([docs[i].text for i in doc_ids], pa.string())
@@ -40,4 +44,6 @@ def _column(key: str, values: list) -> pa.Array:
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # pyarrow's message quotes the value, which may be PII
-        raise InputError(f"field {key!r} has values of mixed structure across records; give it one type") from None
+        raise InputError(
+            f"field {key!r} has values of mixed structure across records; give it one type"
+        ) from None

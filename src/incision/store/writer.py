@@ -53,6 +53,11 @@ class StoreWriter:
 
     def _has_shards(self) -> bool:
         """A store with no finished shard holds nothing worth keeping: it is started afresh."""
+        if not _looks_like_store(self.root):
+            raise StoreError(
+                f"folder {str(self.root)!r} has a {layout.MANIFEST} that is not an activation store's; "
+                "give an empty or new folder"
+            )
         try:
             return bool(layout.read_manifest(self.root)["shards"])
         except StoreError:
@@ -66,8 +71,8 @@ class StoreWriter:
                 raise StoreError(
                     f"folder {str(self.root)!r} is not empty and is not an activation store; give an empty or new folder"
                 )
-            if overwrite:  # only the store's own entries: anything else a user put there stays
-                for name in layout.STORE_ENTRIES:
+            if overwrite:  # only the store's own entries, manifest last: anything else a user put there stays
+                for name in reversed(layout.STORE_ENTRIES):
                     path = self.root / name
                     shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -81,7 +86,9 @@ class StoreWriter:
                 "pass overwrite=True or choose another folder"
             )
         for k, shard in enumerate(manifest["shards"]):
-            bad = next((rel for rel, meta in shard["files"].items() if not _file_ok(self.root / rel, meta)), None)
+            bad = next(
+                (rel for rel, meta in shard["files"].items() if not _file_ok(self.root / rel, meta)), None
+            )
             if bad is not None:
                 log.warning("shard %s of %s fails its checksum; capturing again from there", bad, self.root)
                 manifest["shards"] = manifest["shards"][:k]
@@ -99,8 +106,14 @@ class StoreWriter:
                     "pass overwrite=True or choose another folder"
                 )
 
-    def write_shard(self, docs: tuple[int, int], acts: dict[str, torch.Tensor], tokens: pa.Table,
-                    documents: pa.Table, inputs_sha256: str) -> None:
+    def write_shard(
+        self,
+        docs: tuple[int, int],
+        acts: dict[str, torch.Tensor],
+        tokens: pa.Table,
+        documents: pa.Table,
+        inputs_sha256: str,
+    ) -> None:
         """Write one shard's files, then record it in the manifest (the commit point)."""
         index = len(self.shards)
         files = {layout.site_path(site, index): layout.safetensors_chunks(t) for site, t in acts.items()}
@@ -113,10 +126,19 @@ class StoreWriter:
             for chunk in chunks:
                 digest.update(chunk)
             metas[rel] = {"sha256": digest.hexdigest(), "bytes": sum(memoryview(c).nbytes for c in chunks)}
+        self.manifest["complete"], self.manifest["n_docs"] = (
+            False,
+            None,
+        )  # more documents than when it was finished
         self.manifest["widths"].update({site: int(t.shape[1]) for site, t in acts.items()})
         self.shards.append(
-            {"index": index, "docs": list(docs), "n_tokens": tokens.num_rows, "inputs_sha256": inputs_sha256,
-             "files": metas}
+            {
+                "index": index,
+                "docs": list(docs),
+                "n_tokens": tokens.num_rows,
+                "inputs_sha256": inputs_sha256,
+                "files": metas,
+            }
         )
         self._write_manifest()
 
@@ -155,4 +177,6 @@ def _parquet_bytes(table: pa.Table) -> bytes:
 
 
 def _file_ok(path: Path, meta: dict) -> bool:
-    return path.is_file() and path.stat().st_size == meta["bytes"] and layout.sha256_file(path) == meta["sha256"]
+    return (
+        path.is_file() and path.stat().st_size == meta["bytes"] and layout.sha256_file(path) == meta["sha256"]
+    )
