@@ -45,7 +45,12 @@ from unittest import mock
 import torch
 
 import incision
-from incision.capture import SHARD_BYTES, CaptureConfig, batch_windows  # the exact batching capture uses
+from incision.capture import (
+    SHARD_BYTES,
+    CaptureConfig,
+    batch_windows,
+    pad_batch,
+)  # the exact batching capture uses
 from incision.hooks import add_stop_hook, run_until_stop
 from incision.store import StoreWriter
 from incision.tokens import plan_windows
@@ -144,12 +149,7 @@ def plain_forward(subject, texts: list[str], batch_tokens: int, stop_block: int 
     stop = add_stop_hook(subject.site_map.blocks[stop_block]) if stop_block is not None else None
     try:
         for batch in batch_windows(windows, batch_tokens):
-            length = max(len(w.ids) for w in batch)
-            ids = torch.full((len(batch), length), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), length), dtype=torch.long)
-            for b, w in enumerate(batch):
-                ids[b, : len(w.ids)] = torch.tensor(w.ids)
-                mask[b, : len(w.ids)] = 1
+            ids, mask = pad_batch(batch, pad)
             inputs = {"input_ids": ids.to(device), "attention_mask": mask.to(device), "use_cache": False}
             with torch.inference_mode():
                 if stop is None:

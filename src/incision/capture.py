@@ -239,12 +239,8 @@ class _CaptureRun:
         return {site: buffers[site][: self.n_rows] for site in self.sites}
 
     def _forward_batch(self, batch: list[Window]) -> None:
-        length = max(len(w.ids) for w in batch)
-        ids = torch.full((len(batch), length), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), length), dtype=torch.long)
-        for b, w in enumerate(batch):
-            ids[b, : len(w.ids)] = torch.tensor(w.ids)
-            mask[b, : len(w.ids)] = 1
+        ids, mask = pad_batch(batch, self.pad_id)
+        length = ids.shape[1]
         # (batch row, first kept column, end column, store row) of each window's kept tokens
         self.targets = [
             (b, w.keep_from, w.keep_to, self.first_row[w.doc] + w.first_position) for b, w in enumerate(batch)
@@ -291,6 +287,17 @@ def _check_fits_float16(site: str, output: torch.Tensor, keep_index: torch.Tenso
             f"site {site} has activations up to {peak:.3g}, beyond float16's range; "
             "capture with dtype='bfloat16' or 'float32'"
         )
+
+
+def pad_batch(batch: list[Window], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded input ids and attention mask: [len(batch), longest window]."""
+    length = max(len(w.ids) for w in batch)
+    ids = torch.full((len(batch), length), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch), length), dtype=torch.long)
+    for b, w in enumerate(batch):
+        ids[b, : len(w.ids)] = torch.tensor(w.ids)
+        mask[b, : len(w.ids)] = 1
+    return ids, mask
 
 
 def batch_windows(windows: list[Window], batch_tokens: int) -> Iterator[list[Window]]:
