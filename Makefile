@@ -28,8 +28,8 @@ bench: setup
 	$(PY) bench/capture.py
 
 lint: setup
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff format --check src tests bench scripts
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info out

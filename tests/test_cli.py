@@ -84,3 +84,48 @@ def test_models_command(capsys):
     for name in ("gemma-3-270m", "smollm2-135m-instruct", "minilm-l6"):
         assert name in out
     assert "[default]" in out
+
+
+def test_probe_train_eval_score_commands(model_dir, tmp_path, capsys):
+    from .probes.test_train import planted_records
+
+    data = tmp_path / "planted.jsonl"
+    records = planted_records(60)
+    data.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    model = ["--model", str(model_dir)]
+    assert (
+        main(["capture", *model, "--sites", "resid.*", "--input", str(data), "--out", str(tmp_path / "s")])
+        == 0
+    )
+    probe = tmp_path / "probe"
+    train = ["probe", "train", "--store", str(tmp_path / "s"), "--sites", "resid.*", "--out", str(probe)]
+    assert main([*train, "--split-field", "split", "--n-bootstrap", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "heldout" in out and "<- best" in out and (probe / "sweep.png").is_file()
+    evaluate = [
+        "probe",
+        "eval",
+        "--probe",
+        str(probe),
+        "--store",
+        str(tmp_path / "s"),
+        "--where",
+        "split=heldout",
+    ]
+    assert main([*evaluate, "--n-bootstrap", "20", "--json", str(tmp_path / "m.json")]) == 0
+    assert "n=20" in capsys.readouterr().out and json.loads((tmp_path / "m.json").read_text())["n"] == 20
+    scores = tmp_path / "scores.jsonl"
+    assert (
+        main(["probe", "score", "--probe", str(probe), "--input", str(data), *model, "--out", str(scores)])
+        == 0
+    )
+    lines = [json.loads(line) for line in scores.read_text().splitlines()]
+    assert len(lines) == 60 and {"index", "label", "score", "proba"} <= set(lines[0])
+    assert all(
+        records[0]["text"] not in line for line in scores.read_text().splitlines()
+    )  # texts never echoed
+    assert (
+        main(["probe", "eval", "--probe", str(probe), "--store", str(tmp_path / "s"), "--where", "split"])
+        == 2
+    )
+    assert "--where takes FIELD=VALUE, got 'split'" in capsys.readouterr().err

@@ -7,6 +7,7 @@ after the deepest block needed; the next shard is computed while the last one is
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -107,6 +108,32 @@ def capture(
     return ActivationStore.open(out)
 
 
+@dataclass
+class ActivationChunk:
+    """Activations of consecutive documents, computed in memory: rows in (doc, position) order."""
+
+    start: int  # index of the first document
+    encodings: list[Encoding]
+    acts: dict[str, torch.Tensor]  # site -> [tokens of these documents, width]
+
+
+def iter_activations(
+    subject: Subject, texts, sites: str | list[str], dtype: str = "float32", **options
+) -> Iterator[ActivationChunk]:
+    """Capture into memory instead of a store, a chunk of whole documents at a time (`shard_tokens`
+    tokens each). Hooks stay installed until the iterator is exhausted or closed."""
+    config = CaptureConfig(dtype=dtype, progress=options.pop("progress", False), **options)
+    docs = read_documents(texts, config.text_field)
+    site_names = subject.expand_sites(sites)
+    config.window = config.window or subject.default_window
+    _check_window(subject, config)
+    config.shard_tokens = config.shard_tokens or _default_shard_tokens(subject, len(site_names), config.dtype)
+    run = _CaptureRun(subject, site_names, config)
+    with run.hooks() as bar:
+        for plan in run._plan_shards(docs, 0):
+            yield ActivationChunk(plan.start, plan.encodings, run._forward_shard(plan, {}, bar))
+
+
 def _default_shard_tokens(subject: Subject, n_sites: int, dtype: str) -> int:
     """Shards of about SHARD_BYTES: small enough that writing one overlaps the next one's forward pass
     and two fit in memory, large enough that files stay few."""
@@ -186,13 +213,17 @@ class _CaptureRun:
         # a KV cache would only cost memory: nothing is generated
         self.forward_options = {"use_cache": False} if hasattr(subject.model.config, "use_cache") else {}
 
-    def run(self, docs: list[Document], writer: StoreWriter) -> None:
+    @contextlib.contextmanager
+    def hooks(self) -> Iterator[tqdm]:
+        """The progress bar, with the read and stop hooks installed until exit."""
         bar = tqdm(unit="tok", unit_scale=True, disable=not self.config.progress, desc="capture")
+        with bar, add_output_hooks(self.modules, self._read), add_stop_hook(self.stop_module):
+            yield bar
+
+    def run(self, docs: list[Document], writer: StoreWriter) -> None:
         # exits in reverse: the pending write finishes, then the hooks go, then the bar
         with (
-            bar,
-            add_output_hooks(self.modules, self._read),
-            add_stop_hook(self.stop_module),
+            self.hooks() as bar,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="incision-writer") as pool,
         ):
             pending: Future | None = None

@@ -76,3 +76,47 @@ def test_bad_inputs():
         LinearProbe.fit(bad, y)
     with pytest.raises(ConfigError, match="class_weight"):
         LinearProbe.fit(x, y, class_weight="auto")
+
+
+def test_difference_of_means_finds_the_planted_direction():
+    g = torch.Generator().manual_seed(0)
+    direction = torch.nn.functional.normalize(torch.randn(32, generator=g), dim=0)
+    y = torch.randint(0, 2, (3000,), generator=g)
+    x = torch.randn(3000, 32, generator=g) + (y[:, None] * 2 - 1) * 2.0 * direction + 5
+    probe = LinearProbe.fit_diff_means(x[:2000], y[:2000], label_names=["no", "yes"])
+    assert probe.meta["method"] == "diff_means"
+    cosine = torch.nn.functional.cosine_similarity(probe.weight_CD[0], direction, dim=0)
+    assert cosine > 0.95
+    assert roc_auc_score(y[2000:], probe.predict_proba(x[2000:])[:, 1]) >= 0.99
+    # calibrated: the mean predicted probability tracks the base rate
+    assert abs(probe.predict_proba(x[2000:])[:, 1].mean() - y[2000:].float().mean()) < 0.05
+    with pytest.raises(ConfigError, match="two classes, got 3"):
+        LinearProbe.fit_diff_means(x[:30], torch.arange(30) % 3)
+
+
+def test_attention_pooling_finds_the_one_token_that_matters():
+    """The label lives in one marked token among 30: mean pooling dilutes it, attention finds it."""
+    from incision.probes import fit as solvers
+    from incision.probes.pooling import pool
+
+    g = torch.Generator().manual_seed(0)
+    n, t, d = 1200, 30, 8
+    acts = torch.randn(n, t, d, generator=g)
+    y = torch.randint(0, 2, (n,), generator=g)
+    key = torch.randint(0, t, (n,), generator=g)
+    acts[torch.arange(n), key, 0] += 4.0  # the marker that says where to look
+    acts[torch.arange(n), key, 1] += (y * 2 - 1).float() * 1.5  # the label, only there
+    lengths = torch.randint(key.max().item() + 1, t + 1, (n,), generator=g).clamp_min(key + 1)
+    mask = torch.arange(t)[None, :] < lengths[:, None]
+    mean, std = acts[mask].double().mean(0), acts[mask].double().std(0)
+    z = ((acts - mean.float()) / std.float()).masked_fill(~mask[..., None], 0)
+    train, test = slice(0, 900), slice(900, n)
+    [(solution, query)] = solvers.attention_adamw(
+        z[train], mask[train], y[train], torch.ones(900), 2, [1.0], steps=400
+    )
+    probe = LinearProbe.from_solution(solution, mean, std, 2, pooling="attention", query_D=query)
+    attention_auroc = roc_auc_score(y[test], probe.sequence_proba(acts[test], mask[test])[:, 1])
+    pooled = pool(acts, mask, "mean")
+    mean_probe = LinearProbe.fit(pooled[train], y[train])
+    mean_auroc = roc_auc_score(y[test], mean_probe.predict_proba(pooled[test])[:, 1])
+    assert attention_auroc > 0.95 and attention_auroc > mean_auroc + 0.1

@@ -1,5 +1,22 @@
 """Probes: small models over activations that know nothing of the model they read."""
 
+from .evaluate import evaluate_probe
 from .linear import LinearProbe
+from .live import SequenceScore, TokenScores
+from .metrics import BinaryMetrics, MulticlassMetrics
+from .sweep import SweepReport, sweep
+from .train import ProbeConfig, ProbeReport, train_probe
 
-__all__ = ["LinearProbe"]
+__all__ = [
+    "BinaryMetrics",
+    "LinearProbe",
+    "MulticlassMetrics",
+    "ProbeConfig",
+    "ProbeReport",
+    "SequenceScore",
+    "SweepReport",
+    "TokenScores",
+    "evaluate_probe",
+    "sweep",
+    "train_probe",
+]

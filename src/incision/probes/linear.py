@@ -2,7 +2,8 @@
 
 The probe keeps its own standardisation statistics, so it takes raw activations. Its objective is
 `sum of cross-entropies + l2 / 2 * ||W||^2` (bias not penalised) on standardised inputs: the same as
-scikit-learn's `LogisticRegression(C=1 / l2)` on `StandardScaler` output. Knows nothing of models.
+scikit-learn's `LogisticRegression(C=1 / l2)` on `StandardScaler` output. A probe with a `pooling`
+scores sequences (pooled token activations); without one it scores each token. Knows nothing of models.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ..errors import ConfigError, InputError, StoreError
+from . import fit as solvers
+from .pooling import check_pooling, pool
 
 FORMAT_VERSION = 1
 
@@ -29,7 +32,14 @@ class LinearProbe:
     bias_C: torch.Tensor
     label_names: list[str]
     threshold: float = 0.5  # on the positive class's probability, binary probes only
-    meta: dict = field(default_factory=dict)  # model id, site, pooling...: what the probe was trained on
+    pooling: str | None = None  # None: token-level; else how a sequence's tokens are pooled
+    query_D: torch.Tensor | None = None  # attention pooling's query, over standardised activations
+    meta: dict = field(default_factory=dict)  # model id, site, method...: what the probe was trained on
+
+    def __post_init__(self) -> None:
+        check_pooling(self.pooling)
+        if (self.pooling == "attention") != (self.query_D is not None):
+            raise ConfigError("attention pooling needs a query vector, and only attention pooling has one")
 
     @property
     def n_classes(self) -> int:
@@ -52,49 +62,45 @@ class LinearProbe:
     ) -> LinearProbe:
         """Full-batch L-BFGS in float64. `y_N` holds class indices 0..C-1; `class_weight="balanced"`
         weights each class by N / (C * count), as scikit-learn does."""
-        x = _check_activations(x_ND)
-        y, n_classes = _check_labels(y_N, x.shape[0], label_names)
-        if not l2 > 0:
-            raise ConfigError(f"l2 must be positive, got {l2!r}")
-        mean = x.mean(0)
-        std = x.std(0, unbiased=False).clamp_min(1e-8)
-        z = (x - mean) / std
-        sample_weight = _sample_weights(y, n_classes, class_weight)
-        n_out = 1 if n_classes == 2 else n_classes
-        weight = torch.zeros(n_out, z.shape[1], dtype=torch.float64, requires_grad=True)
-        bias = torch.zeros(n_out, dtype=torch.float64, requires_grad=True)
-        optimizer = torch.optim.LBFGS(
-            [weight, bias],
-            max_iter=max_iter,
-            tolerance_grad=1e-9,
-            tolerance_change=1e-12,
-            history_size=20,
-            line_search_fn="strong_wolfe",
+        x = check_activations(x_ND)
+        y, n_classes = check_labels(y_N, x.shape[0], label_names)
+        check_l2(l2)
+        mean, std = standardisation(x)
+        solution = solvers.lbfgs(
+            (x - mean) / std, y, n_classes, l2, sample_weights(y, n_classes, class_weight), max_iter=max_iter
         )
+        return cls.from_solution(solution, mean, std, label_names or n_classes, meta=meta)
 
-        def loss_fn():
-            optimizer.zero_grad()
-            logits = z @ weight.T + bias
-            if n_out == 1:
-                losses = torch.nn.functional.binary_cross_entropy_with_logits(
-                    logits[:, 0], y.double(), reduction="none"
-                )
-            else:
-                losses = torch.nn.functional.cross_entropy(logits, y, reduction="none")
-            loss = (losses * sample_weight).sum() + 0.5 * l2 * weight.pow(2).sum()
-            loss.backward()
-            return loss
-
-        optimizer.step(loss_fn)
-        names = label_names or [str(c) for c in range(n_classes)]
+    @classmethod
+    def from_solution(cls, solution, mean_D, std_D, labels, **fields) -> LinearProbe:
+        names = [str(c) for c in range(labels)] if isinstance(labels, int) else list(labels)
+        fields["meta"] = dict(fields.get("meta") or {})
         return cls(
-            mean_D=mean.float(),
-            std_D=std.float(),
-            weight_CD=weight.detach().float(),
-            bias_C=bias.detach().float(),
-            label_names=list(names),
-            meta=dict(meta or {}),
+            mean_D=mean_D.float(),
+            std_D=std_D.float(),
+            weight_CD=solution.weight_CD.float(),
+            bias_C=solution.bias_C.float(),
+            label_names=names,
+            **fields,
         )
+
+    @classmethod
+    def fit_diff_means(cls, x_ND: torch.Tensor, y_N, label_names: list[str] | None = None, meta=None):
+        """The simple baseline: project on the difference of the class means, scaled and shifted by a
+        one-dimensional logistic fit so that its outputs are probabilities. Binary labels only."""
+        x = check_activations(x_ND)
+        y, n_classes = check_labels(y_N, x.shape[0], label_names)
+        if n_classes != 2:
+            raise ConfigError(f"a difference-of-means probe separates two classes, got {n_classes}")
+        direction, midpoint = solvers.diff_means_direction(x, y)
+        projection = ((x - midpoint) @ direction)[:, None]
+        scale = projection.std().clamp_min(1e-12)
+        calibration = solvers.lbfgs(projection / scale, y, 2, 1e-6, torch.ones(len(y), dtype=x.dtype))
+        weight = direction[None, :] * calibration.weight_CD[0, 0] / scale
+        solution = solvers.Solution(weight, calibration.bias_C - weight @ midpoint)
+        meta = {"method": "diff_means", **(meta or {})}
+        ones = torch.ones_like(midpoint)
+        return cls.from_solution(solution, torch.zeros_like(midpoint), ones, label_names or 2, meta=meta)
 
     def logits(self, x_ND: torch.Tensor) -> torch.Tensor:
         """[N, C] logits ([N, 1] for a binary probe)."""
@@ -112,10 +118,34 @@ class LinearProbe:
 
     def predict(self, x_ND: torch.Tensor) -> torch.Tensor:
         """Class indices; a binary probe says 1 where the positive probability reaches `threshold`."""
-        proba = self.predict_proba(x_ND)
+        return self.predict_from_proba(self.predict_proba(x_ND))
+
+    def predict_from_proba(self, proba_NC: torch.Tensor) -> torch.Tensor:
         if self.n_classes == 2:
-            return (proba[:, 1] >= self.threshold).long()
-        return proba.argmax(dim=1)
+            return (proba_NC[:, 1] >= self.threshold).long()
+        return proba_NC.argmax(dim=1)
+
+    def pool(self, acts_BTD: torch.Tensor, mask_BT: torch.Tensor) -> torch.Tensor:
+        """[B, D] pooled raw activations of padded sequences, the way this probe pools them."""
+        if self.pooling is None:
+            raise ConfigError("this probe is token-level (no pooling); score tokens with predict_proba")
+        self._check_width(acts_BTD.reshape(-1, acts_BTD.shape[-1]))
+        acts = acts_BTD.float()
+        attention = None
+        if self.pooling == "attention":
+            attention = ((acts - self.mean_D) / self.std_D) @ self.query_D
+        return pool(acts, mask_BT, self.pooling, attention)
+
+    def sequence_proba(self, acts_BTD: torch.Tensor, mask_BT: torch.Tensor) -> torch.Tensor:
+        """[B, C] class probabilities of padded sequences."""
+        return self.predict_proba(self.pool(acts_BTD, mask_BT))
+
+    def score(self, subject, texts, **options):
+        """Run `subject` over `texts` with a hook at this probe's site and score them, without a store:
+        one score per text for a pooled probe, per-token scores with character offsets otherwise."""
+        from .live import score_texts  # imports the model side only when asked to
+
+        return score_texts(self, subject, texts, **options)
 
     # -- artifacts -----------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
@@ -128,12 +158,15 @@ class LinearProbe:
             "weight_CD": self.weight_CD,
             "bias_C": self.bias_C,
         }
+        if self.query_D is not None:
+            tensors["query_D"] = self.query_D
         save_file({k: v.contiguous() for k, v in tensors.items()}, folder / "weights.safetensors")
         cfg = {
             "format_version": FORMAT_VERSION,
             "kind": "linear",
             "label_names": self.label_names,
             "threshold": self.threshold,
+            "pooling": self.pooling,
             "width": self.width,
             **self.meta,
         }
@@ -160,9 +193,15 @@ class LinearProbe:
         meta = {
             k: v
             for k, v in cfg.items()
-            if k not in ("format_version", "kind", "label_names", "threshold", "width")
+            if k not in ("format_version", "kind", "label_names", "threshold", "pooling", "width")
         }
-        return cls(label_names=cfg["label_names"], threshold=cfg["threshold"], meta=meta, **tensors)
+        return cls(
+            label_names=cfg["label_names"],
+            threshold=cfg["threshold"],
+            pooling=cfg.get("pooling"),
+            meta=meta,
+            **tensors,
+        )
 
     def _check_width(self, x_ND: torch.Tensor) -> torch.Tensor:
         if x_ND.ndim != 2 or x_ND.shape[1] != self.width:
@@ -170,17 +209,31 @@ class LinearProbe:
         return x_ND
 
 
-def _check_activations(x_ND) -> torch.Tensor:
+def check_activations(x_ND, where: str = "") -> torch.Tensor:
+    """Float64 [N, D] activations, all finite; `where` (e.g. "at site resid.3") goes into errors."""
     x = torch.as_tensor(x_ND)
+    where = f" {where}" if where else ""
     if x.ndim != 2 or x.shape[0] == 0:
-        raise InputError(f"activations must have shape [N, D] with N > 0, got {list(x.shape)}")
+        raise InputError(f"activations{where} must have shape [N, D] with N > 0, got {list(x.shape)}")
     bad = (~torch.isfinite(x)).any(dim=1).sum().item()
     if bad:
-        raise InputError(f"{bad} of {x.shape[0]} activation rows hold NaN or inf; drop or recapture them")
+        raise InputError(
+            f"{bad} of {x.shape[0]} activation rows{where} hold NaN or inf; drop or recapture them"
+        )
     return x.double()
 
 
-def _check_labels(y_N, n: int, label_names: list[str] | None) -> tuple[torch.Tensor, int]:
+def standardisation(x_ND: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-feature mean and standard deviation (constant features get std 1e-8, so they stay 0)."""
+    return x_ND.mean(0), x_ND.std(0, unbiased=False).clamp_min(1e-8)
+
+
+def check_l2(l2: float) -> None:
+    if not (isinstance(l2, int | float) and l2 > 0):
+        raise ConfigError(f"l2 must be a positive number, got {l2!r}")
+
+
+def check_labels(y_N, n: int, label_names: list[str] | None) -> tuple[torch.Tensor, int]:
     y = torch.as_tensor(y_N)
     if y.ndim != 1 or y.shape[0] != n:
         raise InputError(f"labels must be a vector of {n} class indices, got shape {list(y.shape)}")
@@ -199,7 +252,7 @@ def _check_labels(y_N, n: int, label_names: list[str] | None) -> tuple[torch.Ten
     return y, n_classes
 
 
-def _sample_weights(y: torch.Tensor, n_classes: int, class_weight: str | None) -> torch.Tensor:
+def sample_weights(y: torch.Tensor, n_classes: int, class_weight: str | None) -> torch.Tensor:
     if class_weight is None:
         return torch.ones(y.shape[0], dtype=torch.float64)
     if class_weight != "balanced":

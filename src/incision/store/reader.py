@@ -109,19 +109,27 @@ class ActivationStore:
         """Yield [<=batch_tokens, width] batches in row order, or in a seeded global shuffle."""
         if not isinstance(batch_tokens, int) or batch_tokens < 1:
             raise ConfigError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
+        order = (
+            np.random.default_rng(seed).permutation(self.n_tokens) if shuffle else np.arange(self.n_tokens)
+        )
+        for start in range(0, len(order), batch_tokens):
+            yield self.gather(site, order[start : start + batch_tokens], dtype)
+
+    def gather(self, site: str, rows_N, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """The activations of the given global rows (in that order): [len(rows), width]."""
+        rows = np.asarray(rows_N, dtype=np.int64)
+        if len(rows) and not 0 <= rows.min() <= rows.max() < self.n_tokens:
+            raise ConfigError(f"rows must lie in [0, {self.n_tokens}), got {rows.min()}..{rows.max()}")
         shards = [self.shard(site, s["index"]) for s in self.shards]
         bounds = np.cumsum([0] + [len(s) for s in shards])
-        order = np.random.default_rng(seed).permutation(bounds[-1]) if shuffle else np.arange(bounds[-1])
-        for start in range(0, len(order), batch_tokens):
-            rows = order[start : start + batch_tokens]
-            which = np.searchsorted(bounds, rows, side="right") - 1
-            batch = torch.empty(len(rows), self.width(site), dtype=self.dtype)
-            for k in np.unique(which):
-                mask = which == k
-                batch[torch.from_numpy(np.flatnonzero(mask))] = shards[k][
-                    torch.from_numpy(rows[mask] - bounds[k])
-                ]
-            yield batch.to(dtype) if dtype is not None else batch
+        which = np.searchsorted(bounds, rows, side="right") - 1
+        batch = torch.empty(len(rows), self.width(site), dtype=self.dtype)
+        for k in np.unique(which):
+            mask = which == k
+            batch[torch.from_numpy(np.flatnonzero(mask))] = shards[k][
+                torch.from_numpy(rows[mask] - bounds[k])
+            ]
+        return batch.to(dtype) if dtype is not None else batch
 
     @cached_property
     def tokens(self) -> pa.Table:

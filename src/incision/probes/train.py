@@ -1,0 +1,284 @@
+"""Train one probe on one site of a store: penalty and threshold chosen on validation, metrics reported.
+
+The solver follows the data's size: full-batch L-BFGS when the features fit in `memory_gb`, minibatch
+AdamW streamed from the store when they do not (token-level probes on big stores). Attention pooling is
+learned with AdamW; the difference-of-means baseline needs no solver.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError
+from ..store import ActivationStore
+from . import fit as solvers
+from .data import ProbeData, features, padded_sequences, prepare
+from .linear import LinearProbe, check_l2, sample_weights, standardisation
+from .metrics import choose_threshold, evaluate
+from .streaming import fit_streaming
+
+log = logging.getLogger(__name__)
+
+L2_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
+FLOAT64_MAX_VALUES = 20_000_000  # features up to this many values are fit in float64 (exact parity)
+
+
+@dataclass
+class ProbeConfig:
+    """How probes are trained from a store. Every field is also an option of `incision probe train`."""
+
+    level: Literal["sequence", "token"] = field(
+        default="sequence", metadata={"help": "one label per document, or per token"}
+    )
+    pooling: Literal["mean", "max", "last", "attention"] = field(
+        default="mean", metadata={"help": "how a document's tokens are pooled (sequence level)"}
+    )
+    label_field: str = field(
+        default="label", metadata={"help": "document field (or token column) with labels"}
+    )
+    spans_field: str | None = field(
+        default=None, metadata={"help": "document field of character spans that label tokens (token level)"}
+    )
+    split_field: str | None = field(
+        default=None,
+        metadata={
+            "help": "document field naming splits: train (drawn into train/val/test), val, test, others"
+        },
+    )
+    method: Literal["logistic", "diff_means"] = field(
+        default="logistic",
+        metadata={"help": "logistic/softmax regression, or the difference-of-means baseline"},
+    )
+    l2: float | None = field(
+        default=None, metadata={"help": "L2 penalty (scikit-learn's 1/C); default: chosen on validation"}
+    )
+    class_weight: Literal["none", "balanced"] = field(
+        default="none", metadata={"help": "'balanced' weights classes by inverse frequency"}
+    )
+    val_fraction: float = field(
+        default=0.2, metadata={"help": "share of training documents held for validation"}
+    )
+    test_fraction: float = field(default=0.2, metadata={"help": "share of training documents held for test"})
+    threshold: Literal["f1", "accuracy", "recall95"] = field(
+        default="f1", metadata={"help": "what the decision threshold maximises on validation (binary)"}
+    )
+    solver: Literal["auto", "lbfgs", "adamw"] = field(
+        default="auto", metadata={"help": "auto: L-BFGS if features fit in memory_gb, else streamed AdamW"}
+    )
+    memory_gb: float = field(default=4.0, metadata={"help": "memory the in-memory solver may use"})
+    epochs: int = field(default=4, metadata={"help": "passes over the data (AdamW)"})
+    batch_size: int = field(default=4096, metadata={"help": "examples per AdamW step"})
+    lr: float = field(default=0.01, metadata={"help": "AdamW learning rate"})
+    include_special: bool = field(
+        default=False, metadata={"help": "use the tokenizer's added special tokens (BOS...) too"}
+    )
+    n_bootstrap: int = field(default=1000, metadata={"help": "bootstrap resamples for confidence intervals"})
+    seed: int = field(default=0, metadata={"help": "seed of splits and minibatches"})
+
+    def __post_init__(self) -> None:
+        if self.l2 is not None:
+            check_l2(self.l2)
+        if self.method == "diff_means" and self.pooling == "attention":
+            raise ConfigError(
+                "attention pooling is learned; the difference-of-means probe takes mean, max or last"
+            )
+        for name in ("epochs", "batch_size"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if not self.memory_gb > 0 or not self.lr > 0:
+            raise ConfigError(f"memory_gb and lr must be positive, got {self.memory_gb!r} and {self.lr!r}")
+
+    @property
+    def pooling_or_none(self) -> str | None:
+        return self.pooling if self.level == "sequence" else None
+
+    def prepare(self, store: ActivationStore) -> ProbeData:
+        return prepare(
+            store,
+            level=self.level,
+            label_field=self.label_field,
+            spans_field=self.spans_field,
+            split_field=self.split_field,
+            val_fraction=self.val_fraction,
+            test_fraction=self.test_fraction,
+            include_special=self.include_special,
+            seed=self.seed,
+        )
+
+
+@dataclass
+class ProbeReport:
+    """A trained probe with how it was chosen and how it scores on each split."""
+
+    site: str
+    probe: LinearProbe
+    l2: float | None
+    val_loss_by_l2: dict[float, float]
+    metrics: dict  # split name -> BinaryMetrics | MulticlassMetrics
+    n_examples: dict[str, int]
+
+    def headline(self, split: str = "val") -> float:
+        return float(self.metrics[split].headline)
+
+    def to_dict(self) -> dict:
+        return {
+            "site": self.site,
+            "l2": self.l2,
+            "threshold": self.probe.threshold,
+            "val_loss_by_l2": {str(k): v for k, v in self.val_loss_by_l2.items()},
+            "n_examples": self.n_examples,
+            "metrics": {name: m.to_dict() for name, m in self.metrics.items()},
+        }
+
+
+def train_probe(
+    store: ActivationStore, site: str, config: ProbeConfig | None = None, data: ProbeData | None = None
+) -> ProbeReport:
+    """Train a probe on `site` of `store`, choose its penalty and threshold on validation, and evaluate it."""
+    config = config or ProbeConfig()
+    data = data or config.prepare(store)
+    width = store.width(site)
+    n_values = len(data.rows_R if data.level == "token" else data.y_N) * width
+    stream = config.solver == "adamw" or (config.solver == "auto" and n_values * 8 > config.memory_gb * 2**30)
+    if stream and (data.level == "sequence" or config.method != "logistic"):
+        raise ConfigError(
+            "streamed AdamW trains token-level logistic probes; sequence features fit in memory"
+        )
+    if stream:
+        l2s = [config.l2] if config.l2 else list(L2_GRID)
+        probe, losses = fit_streaming(
+            store,
+            site,
+            data,
+            l2s,
+            _class_weight(config),
+            config.epochs,
+            config.batch_size,
+            config.lr,
+            config.seed,
+        )
+    else:
+        probe, losses = _fit_in_memory(store, site, data, config)
+    probe.meta.update(_meta(store, site, data, config))
+    proba = _probabilities(store, site, data, probe, stream)
+    if len(data.label_names) == 2:
+        val = data.indices("val")
+        criterion = ("recall", 0.95) if config.threshold == "recall95" else config.threshold
+        probe.threshold = float(choose_threshold(data.y_N[val], proba["val"][:, 1], criterion))
+    metrics = {
+        split: evaluate(
+            data.y_N[data.indices(split)],
+            p,
+            data.label_names,
+            threshold=probe.threshold,
+            n_bootstrap=config.n_bootstrap,
+            seed=config.seed,
+        )
+        for split, p in proba.items()
+        if split != "train"
+    }
+    chosen = min(losses, key=losses.get) if losses else None
+    probe.meta["l2"] = chosen
+    counts = {split: len(idx) for split, idx in data.splits.items()}
+    return ProbeReport(site, probe, chosen, losses, metrics, counts)
+
+
+def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig) -> tuple[LinearProbe, dict]:
+    train, val = data.indices("train"), data.indices("val")
+    n_classes = len(data.label_names)
+    y = torch.from_numpy(data.y_N)
+    if config.pooling_or_none == "attention":
+        return _fit_attention(store, site, data, config)
+    x = features(store, site, data, config.pooling_or_none)
+    if config.method == "diff_means":
+        probe = LinearProbe.fit_diff_means(x[train], y[train], data.label_names)
+        probe.pooling = config.pooling_or_none
+        return probe, {}
+    dtype = torch.float64 if x.numel() <= FLOAT64_MAX_VALUES else torch.float32
+    mean, std = standardisation(x[train].to(dtype))
+    z = (x.to(dtype) - mean) / std
+    weights = sample_weights(y, n_classes, _class_weight(config))
+    losses, best, solution, best_solution = {}, float("inf"), None, None
+    for l2 in [config.l2] if config.l2 else sorted(L2_GRID, reverse=True):  # strong to weak: warm starts
+        solution_l2 = solvers.lbfgs(z[train], y[train], n_classes, l2, weights[train], init=solution)
+        solution = solution_l2
+        logits = z[val] @ solution.weight_CD.T + solution.bias_C
+        losses[l2] = float(solvers.weighted_loss(logits, y[val], weights[val]) / weights[val].sum())
+        if best_solution is None or losses[l2] < best:
+            best, best_solution = losses[l2], solution_l2
+    probe = LinearProbe.from_solution(
+        best_solution, mean, std, data.label_names, pooling=config.pooling_or_none
+    )
+    return probe, losses
+
+
+def _fit_attention(store, site: str, data: ProbeData, config: ProbeConfig) -> tuple[LinearProbe, dict]:
+    train, val = data.indices("train"), data.indices("val")
+    acts, mask = padded_sequences(store, site, data)
+    mean, std = standardisation(acts[train][mask[train]].double())
+    z = ((acts - mean.float()) / std.float()).masked_fill(~mask[..., None], 0.0)
+    y = torch.from_numpy(data.y_N)
+    n_classes = len(data.label_names)
+    weights = sample_weights(y, n_classes, _class_weight(config)).float()
+    l2s = [config.l2] if config.l2 else list(L2_GRID)
+    fitted = solvers.attention_adamw(
+        z[train], mask[train], y[train], weights[train], n_classes, l2s, lr=config.lr, seed=config.seed
+    )
+    losses, probes = {}, {}
+    for l2, (solution, query) in zip(l2s, fitted, strict=True):
+        probe = LinearProbe.from_solution(
+            solution, mean, std, data.label_names, pooling="attention", query_D=query.float()
+        )
+        logits = probe.logits(probe.pool(acts[val], mask[val]))
+        losses[l2] = float(solvers.weighted_loss(logits, y[val], weights[val]) / weights[val].sum())
+        probes[l2] = probe
+    return probes[min(losses, key=losses.get)], losses
+
+
+def _probabilities(store, site: str, data: ProbeData, probe: LinearProbe, streamed: bool) -> dict:
+    """Class probabilities of every evaluated split's examples, as numpy arrays."""
+    if streamed:
+        from .streaming import predict_rows
+
+        return {
+            split: predict_rows(store, site, data.rows_R[idx], probe) for split, idx in data.splits.items()
+        }
+    if probe.pooling == "attention":
+        acts, mask = padded_sequences(store, site, data)
+        proba = probe.sequence_proba(acts, mask)
+    else:
+        proba = probe.predict_proba(features(store, site, data, probe.pooling))
+    return {split: proba[idx].double().numpy() for split, idx in data.splits.items()}
+
+
+def _class_weight(config: ProbeConfig) -> str | None:
+    return None if config.class_weight == "none" else config.class_weight
+
+
+def _meta(store: ActivationStore, site: str, data: ProbeData, config: ProbeConfig) -> dict:
+    return {
+        "model": store.model["name"],
+        "site": site,
+        "level": data.level,
+        "label_field": config.label_field,
+        "spans_field": config.spans_field,
+        "include_special": config.include_special,
+        "method": config.method,
+        "n_train": int(len(data.indices("train"))),
+    }
+
+
+def report_rows(reports: list[ProbeReport], split: str = "val") -> list[dict]:
+    """One flat row per report, for tables: site, headline, and the split's main numbers."""
+    rows = []
+    for r in reports:
+        m = r.metrics[split].to_dict()
+        rows.append(
+            {"site": r.site, "headline": r.headline(split), **{k: v for k, v in m.items() if np.isscalar(v)}}
+        )
+    return rows
