@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .configs import check_choices
 from .errors import CaptureError, ConfigError
 from .hooks import add_output_hooks, add_stop_hook, run_until_stop
 from .inputs import Document, read_documents
@@ -71,8 +72,7 @@ class CaptureConfig:
     progress: bool = field(default=True, metadata={"help": "show a progress bar"})
 
     def __post_init__(self) -> None:
-        if self.dtype not in STORE_DTYPES:
-            raise ConfigError(f"dtype must be one of {sorted(STORE_DTYPES)}, got {self.dtype!r}")
+        check_choices(self)
         for name in ("batch_tokens", "shard_tokens", "window"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 2):
@@ -162,7 +162,7 @@ def _model_fingerprint(subject: Subject) -> dict:
     sample = weight.detach().reshape(-1)[:4096].float().cpu().numpy().tobytes()
     return {
         "name": subject.name,
-        "config_sha256": hashlib.sha256(subject.model.config.to_json_string().encode()).hexdigest(),
+        "config_sha256": subject.config_sha256,
         "dtype": str(weight.dtype).removeprefix("torch."),
         "weights_sample_sha256": hashlib.sha256(sample).hexdigest(),
     }

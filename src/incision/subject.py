@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -73,6 +74,11 @@ class Subject:
     @property
     def input_device(self) -> torch.device:
         return self.model.get_input_embeddings().weight.device
+
+    @cached_property
+    def config_sha256(self) -> str:
+        """Identifies the architecture whatever folder or name it was loaded from."""
+        return hashlib.sha256(self.model.config.to_json_string().encode()).hexdigest()
 
     def encode(self, text: str) -> Encoding:
         """Token ids with the character span each covers."""

@@ -20,7 +20,10 @@ from incision.probes.train import ProbeConfig, train_probe
 
 from ..conftest import tiny_subject
 
-KEYWORDS = {"fruit": ["apple", "banana", "cherry", "grape", "lemon", "mango"], "place": ["river", "hill", "lake", "sea"]}
+KEYWORDS = {
+    "fruit": ["apple", "banana", "cherry", "grape", "lemon", "mango"],
+    "place": ["river", "hill", "lake", "sea"],
+}
 FILLER = ["the", "a", "is", "on", "with", "and", "of", "to", "for", "it", "dog", "fox"]
 
 
@@ -240,3 +243,104 @@ def test_sweep_without_bootstrap(store, tmp_path):
     report = sweep(store, "resid.0,resid.2", ProbeConfig(n_bootstrap=0), out=tmp_path / "p", progress=False)
     assert [r.site for r in report.reports] == ["resid.0", "resid.2"] and report.plot.is_file()
     assert "[" not in report.table()
+
+
+def test_load_refuses_another_subject(store, tmp_path):
+    from incision import SiteError
+
+    probe = train_probe(store, "resid.2", ProbeConfig(**FAST)).probe
+    probe.save(tmp_path / "p")
+    assert LinearProbe.load(tmp_path / "p", subject=tiny_subject("llama")).meta["site"] == "resid.2"
+    with pytest.raises(ConfigError, match="trained on model 'tiny-llama', not 'tiny-gpt2'"):
+        LinearProbe.load(tmp_path / "p", subject=tiny_subject("gpt2"))
+    renamed = tiny_subject("llama")
+    renamed.name = "./models/llama-copy"  # the same model from another folder: its config hash says so
+    assert LinearProbe.load(tmp_path / "p", subject=renamed).meta["model"] == "tiny-llama"
+    probe.meta.update(model="tiny-gpt2", site="resid.7")
+    del probe.meta["model_config_sha256"]
+    probe.save(tmp_path / "q")
+    with pytest.raises(SiteError, match="resid.7"):
+        LinearProbe.load(tmp_path / "q", subject=tiny_subject("gpt2"))
+
+
+@pytest.mark.parametrize(
+    "field,value", [("method", "diffmeans"), ("solver", "LBFGS"), ("threshold", "F1"), ("level", "tokens")]
+)
+def test_config_refuses_unknown_choices(field, value):
+    with pytest.raises(ConfigError, match=f"{field} must be one of .*, got '{value}'"):
+        ProbeConfig(**{field: value})
+
+
+def test_balanced_weights_come_from_the_training_split(store):
+    """The oracle: LinearProbe.fit on exactly the training documents, same penalty, same weights."""
+    config = ProbeConfig(class_weight="balanced", l2=1.0, val_fraction=0.3, split_field="split", **FAST)
+    data = config.prepare(store)
+    data.y_N[data.indices("heldout")] = 0  # unbalance the documents outside train: must not matter
+    report = train_probe(store, "resid.1", config, data)
+    x = features(store, "resid.1", data, "mean")
+    train = data.indices("train")
+    reference = LinearProbe.fit(x[train], torch.from_numpy(data.y_N[train]), l2=1.0, class_weight="balanced")
+    torch.testing.assert_close(report.probe.predict_proba(x), reference.predict_proba(x), atol=1e-4, rtol=0)
+
+
+def test_reported_confusion_is_what_the_probe_predicts(store):
+    for threshold in ("f1", "accuracy", "recall95"):
+        report = train_probe(store, "resid.0", ProbeConfig(threshold=threshold, **FAST))
+        data = ProbeConfig().prepare(store)
+        test = data.indices("test")
+        predicted = report.probe.predict(features(store, "resid.0", data, "mean")[test]).numpy()
+        y = data.y_N[test]
+        confusion = [[int(((y == t) & (predicted == p)).sum()) for p in (0, 1)] for t in (0, 1)]
+        assert report.metrics["test"].confusion == confusion, threshold
+
+
+def test_many_shards_read_like_one(subject, tmp_path):
+    records = planted_records(40)
+    one = capture(subject, records, "resid.1", tmp_path / "one", dtype="float32", progress=False)
+    many = capture(
+        subject, records, "resid.1", tmp_path / "many", dtype="float32", shard_tokens=50, progress=False
+    )
+    assert len(many.shards) > 5
+    for level, extra in (("sequence", {}), ("token", {"spans_field": "spans"})):
+        config = ProbeConfig(level=level, **extra)
+        a, b = config.prepare(one), config.prepare(many)
+        assert np.array_equal(a.y_N, b.y_N) and np.array_equal(a.rows_R, b.rows_R)
+        pooling = "max" if level == "sequence" else None
+        torch.testing.assert_close(
+            features(one, "resid.1", a, pooling), features(many, "resid.1", b, pooling)
+        )
+
+
+def test_streamed_probe_evaluates_extra_splits_and_refuses_nan(store, tmp_path):
+    config = ProbeConfig(
+        level="token", spans_field="spans", split_field="split", solver="adamw", epochs=2, **FAST
+    )
+    report = train_probe(store, "resid.2", config)
+    assert set(report.metrics) == {"val", "test", "heldout"}
+    probe = LinearProbe.load(report.probe.save(tmp_path / "p"))
+    heldout = evaluate_probe(probe, store, where=("split", "heldout"), n_bootstrap=0)
+    assert heldout.n == report.metrics["heldout"].n and heldout.auroc == pytest.approx(
+        report.metrics["heldout"].auroc
+    )
+
+
+def test_text_is_never_a_label_and_labels_are_categorical(store):
+    with pytest.raises(InputError, match="field 'text' holds the documents' texts"):
+        train_probe(store, "resid.0", ProbeConfig(label_field="text"))
+    with pytest.raises(InputError, match="field 'text' holds the documents' texts"):
+        evaluate_probe(train_probe(store, "resid.0", ProbeConfig(**FAST)).probe, store, where=("text", "x"))
+
+
+def test_free_text_labels_are_refused_without_quoting_them(subject, tmp_path):
+    records = [{"text": f"note {i}", "comment": f"private remark number {i}"} for i in range(300)]
+    store = capture(subject, records, "resid.0", tmp_path / "s", progress=False)
+    with pytest.raises(InputError, match="'comment' has 300 distinct values") as error:
+        train_probe(store, "resid.0", ProbeConfig(label_field="comment"))
+    assert "private remark" not in str(error.value)
+
+
+def test_split_names_are_normalised(subject, tmp_path):
+    records = [{**r, "split": " Train" if r["split"] == "train" else "HELDOUT"} for r in planted_records(60)]
+    store = capture(subject, records, "resid.0", tmp_path / "s", progress=False)
+    data = ProbeConfig(split_field="split").prepare(store)
+    assert set(data.splits) == {"train", "val", "test", "heldout"} and len(data.indices("heldout")) == 20

@@ -18,7 +18,7 @@ from ..store import ActivationStore
 from .labels import BACKGROUND, encode_labels, span_label_names, token_labels_from_spans
 from .pooling import pad_segments, pool_segments
 
-POOL_ROWS = 1 << 20  # token rows read at once when pooling documents
+POOL_BYTES = 256 << 20  # float32 activations read at once when pooling documents
 TRAIN_SPLITS, VAL_SPLITS, TEST_SPLITS = ("train",), ("val", "validation", "dev"), ("test",)
 
 
@@ -79,7 +79,9 @@ def evaluation_data(
         values = np.array([str(v) for v in _doc_column(store, where[0])], dtype=object)
         docs = np.flatnonzero(values == where[1])
         if len(docs) == 0:
-            raise InputError(f"no document has {where[0]}={where[1]!r}; it takes {sorted(set(values))}")
+            distinct = sorted(set(values))
+            shown = distinct if len(distinct) <= 20 else f"{len(distinct)} distinct values"
+            raise InputError(f"no document has {where[0]}={where[1]!r}; the field holds {shown}")
     return ProbeData(
         level, names, y_N, {"eval": np.flatnonzero(np.isin(doc_of_example, docs))}, rows, lengths
     )
@@ -99,6 +101,10 @@ def _examples(store, level, label_field, spans_field, include_special, label_nam
     if level == "sequence":
         y_N, names = encode_labels(_doc_column(store, label_field), label_field, label_names)
         lengths = np.bincount(doc_T[rows], minlength=store.n_docs).tolist()
+        if 0 in lengths:
+            raise InputError(
+                f"document {lengths.index(0)} has no tokens (an empty text); drop it or give it text"
+            )
         return y_N, names, rows, lengths, np.arange(store.n_docs), y_N
     y_all, names = _token_labels(store, tokens, label_field, spans_field, label_names)
     y_N = y_all[rows]
@@ -113,9 +119,10 @@ def features(store: ActivationStore, site: str, data: ProbeData, pooling: str | 
         check_finite(acts, site)
         return acts
     bounds = np.cumsum([0, *data.lengths])
+    chunk_rows = max(1, POOL_BYTES // (4 * store.width(site)))
     pooled, first, n_bad = [], 0, 0
     while first < len(data.lengths):
-        last = max(first + 1, int(np.searchsorted(bounds, bounds[first] + POOL_ROWS, side="right")) - 1)
+        last = max(first + 1, int(np.searchsorted(bounds, bounds[first] + chunk_rows, side="right")) - 1)
         acts = store.gather(site, data.rows_R[bounds[first] : bounds[last]], torch.float32)
         n_bad += int((~torch.isfinite(acts)).any(dim=1).sum())
         pooled.append(pool_segments(acts, data.lengths[first:last], pooling))
@@ -152,6 +159,10 @@ def _usable_tokens(tokens, doc_T: np.ndarray, n_docs: int, include_special: bool
 
 def _doc_column(store: ActivationStore, field: str) -> list:
     documents = store.documents
+    if field == "text":  # a label or split made of texts would put them (maybe PII) into error messages
+        raise InputError(
+            "field 'text' holds the documents' texts; name the field that holds labels or splits"
+        )
     if field not in documents.column_names:
         fields = [c for c in documents.column_names if c not in ("doc", "n_tokens", "text")]
         raise InputError(f"the store's documents have no field {field!r}; their fields are {fields}")
@@ -165,7 +176,7 @@ def _token_labels(store, tokens, label_field, spans_field, label_names) -> tuple
                 f"the token table has no column {label_field!r}; give a scalar document field, or "
                 f"character spans with spans_field"
             )
-        return encode_labels(tokens[label_field].to_pylist(), label_field, label_names)
+        return _encode_token_column(tokens[label_field], label_field, label_names)
     spans_per_doc = _doc_column(store, spans_field)
     found = span_label_names(spans_per_doc, spans_field)
     names = list(label_names) if label_names is not None else found
@@ -185,6 +196,19 @@ def _token_labels(store, tokens, label_field, spans_field, label_names) -> tuple
         where = f"document {doc}, field {spans_field!r}"
         labels[a:b] = token_labels_from_spans(starts[a:b], ends[a:b], spans, index, length, where)
     return labels, names
+
+
+def _encode_token_column(column, field: str, label_names) -> tuple[np.ndarray, list[str]]:
+    """Class indices of a token column, encoded once per distinct value (stores have millions of rows)."""
+    if column.null_count:
+        first = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
+        raise InputError(
+            f"label column {field!r} is missing for {column.null_count} of {len(column)} tokens "
+            f"(first: token row {first}); label every token or drop the unlabelled documents"
+        )
+    encoded = column.combine_chunks().dictionary_encode()
+    distinct_y, names = encode_labels(encoded.dictionary.to_pylist(), field, label_names)
+    return distinct_y[encoded.indices.to_numpy()], names
 
 
 def _document_strata(doc_N: np.ndarray, y_N: np.ndarray, n_docs: int, names: list[str]) -> np.ndarray:
@@ -228,6 +252,7 @@ def _split_documents(
 
 
 def _canonical_split(name: str) -> str:
+    name = name.strip().lower()
     if name in VAL_SPLITS:
         return "val"
     return "train" if name in TRAIN_SPLITS else "test" if name in TEST_SPLITS else name

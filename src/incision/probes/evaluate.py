@@ -7,6 +7,7 @@ from ..store import ActivationStore
 from .data import evaluation_data, features, padded_sequences
 from .linear import LinearProbe
 from .metrics import evaluate
+from .streaming import predict_rows
 
 
 def evaluate_probe(
@@ -40,14 +41,16 @@ def evaluate_probe(
         include_special=bool(probe.meta.get("include_special", False)),
         where=where,
     )
-    if probe.pooling == "attention":
-        proba = probe.sequence_proba(*padded_sequences(store, site, data))
-    else:
-        proba = probe.predict_proba(features(store, site, data, probe.pooling))
     index = data.indices("eval")
+    if probe.pooling is None:  # token rows: only the selected ones, a chunk at a time
+        proba = predict_rows(store, site, data.rows_R[index], probe)
+    elif probe.pooling == "attention":
+        proba = probe.sequence_proba(*padded_sequences(store, site, data))[index].double().numpy()
+    else:
+        proba = probe.predict_proba(features(store, site, data, probe.pooling))[index].double().numpy()
     return evaluate(
         data.y_N[index],
-        proba[index].double().numpy(),
+        proba,
         probe.label_names,
         threshold=probe.threshold,
         n_bootstrap=n_bootstrap,

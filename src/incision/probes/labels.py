@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import InputError
 
 BACKGROUND = "none"
+MAX_CLASSES = 256
 
 
 def encode_labels(
@@ -34,10 +35,14 @@ def encode_labels(
         raise InputError(
             f"label field {field!r} must hold strings, booleans or integers of one kind, got {shown}"
         )
+    distinct = set(values)
+    if len(distinct) > MAX_CLASSES:  # not a categorical label (maybe a text field): never list its values
+        raise InputError(
+            f"label field {field!r} has {len(distinct)} distinct values; a probe takes at most {MAX_CLASSES} classes"
+        )
     as_text = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
     if label_names is None:
-        distinct = sorted(set(values))
-        label_names = [str(v).lower() if isinstance(v, bool) else str(v) for v in distinct]
+        label_names = [str(v).lower() if isinstance(v, bool) else str(v) for v in sorted(distinct)]
     index = {name: k for k, name in enumerate(label_names)}
     unknown = sorted(set(as_text) - set(index))
     if unknown:
@@ -62,6 +67,8 @@ def token_labels_from_spans(
     where: str,
 ) -> np.ndarray:
     """Label of each token of one document from its character spans (code point offsets)."""
+    if BACKGROUND not in label_index:
+        raise InputError(f"span labels need the background label {BACKGROUND!r} among the label names")
     starts, ends = np.asarray(starts_N), np.asarray(ends_N)
     labels = np.full(len(starts), label_index[BACKGROUND], dtype=np.int64)
     best_overlap = np.zeros(len(starts), dtype=np.int64)

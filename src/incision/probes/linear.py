@@ -60,15 +60,24 @@ class LinearProbe:
         max_iter: int = 500,
         meta: dict | None = None,
     ) -> LinearProbe:
-        """Full-batch L-BFGS in float64. `y_N` holds class indices 0..C-1; `class_weight="balanced"`
-        weights each class by N / (C * count), as scikit-learn does."""
-        x = check_activations(x_ND)
+        """Full-batch L-BFGS in float64; above 20M values in float32, as `train_probe` does. `y_N` holds
+        class indices 0..C-1; `class_weight="balanced"` weights each class by N / (C * count), as
+        scikit-learn does."""
+        x = torch.as_tensor(x_ND)
+        big = x.ndim == 2 and x.is_floating_point() and x.numel() > 20_000_000  # as train.FLOAT64_MAX_VALUES
+        x = x.float() if big else x
+        if big and torch.isfinite(mean := x.sum(0) / x.shape[0]).all():  # NaN or inf: reported below
+            # float32 without a float64 or a standardised copy of x: lbfgs standardises it chunk by chunk
+            chunks = x.split(max(1, (1 << 19) // x.shape[1]))
+            std = (sum((c - mean).square_().sum(0).double() for c in chunks) / x.shape[0]).sqrt()
+            std = std.float().clamp_min(1e-8)
+        else:
+            x = check_activations(x)
+            mean, std = standardisation(x)
         y, n_classes = check_labels(y_N, x.shape[0], label_names)
         check_l2(l2)
-        mean, std = standardisation(x)
-        solution = solvers.lbfgs(
-            (x - mean) / std, y, n_classes, l2, sample_weights(y, n_classes, class_weight), max_iter=max_iter
-        )
+        weights = sample_weights(y, n_classes, class_weight)
+        solution = solvers.lbfgs(x, y, n_classes, l2, weights, max_iter=max_iter, shift_D=mean, scale_D=std)
         return cls.from_solution(solution, mean, std, label_names or n_classes, meta=meta)
 
     @classmethod
@@ -85,17 +94,28 @@ class LinearProbe:
         )
 
     @classmethod
-    def fit_diff_means(cls, x_ND: torch.Tensor, y_N, label_names: list[str] | None = None, meta=None):
+    def fit_diff_means(
+        cls,
+        x_ND: torch.Tensor,
+        y_N,
+        label_names: list[str] | None = None,
+        class_weight: str | None = None,
+        meta=None,
+    ) -> LinearProbe:
         """The simple baseline: project on the difference of the class means, scaled and shifted by a
-        one-dimensional logistic fit so that its outputs are probabilities. Binary labels only."""
+        one-dimensional logistic fit so that its outputs are probabilities. Binary labels only.
+
+        The calibration sees cross-fitted projections (each half projected on the other half's direction):
+        in-sample projections separate better than new data will, and would make it overconfident."""
         x = check_activations(x_ND)
         y, n_classes = check_labels(y_N, x.shape[0], label_names)
         if n_classes != 2:
             raise ConfigError(f"a difference-of-means probe separates two classes, got {n_classes}")
         direction, midpoint = solvers.diff_means_direction(x, y)
-        projection = ((x - midpoint) @ direction)[:, None]
+        projection = _cross_fitted_projection(x, y)[:, None]
         scale = projection.std().clamp_min(1e-12)
-        calibration = solvers.lbfgs(projection / scale, y, 2, 1e-6, torch.ones(len(y), dtype=x.dtype))
+        weights = sample_weights(y, 2, class_weight)
+        calibration = solvers.lbfgs(projection / scale, y, 2, 1e-6, weights)
         weight = direction[None, :] * calibration.weight_CD[0, 0] / scale
         solution = solvers.Solution(weight, calibration.bias_C - weight @ midpoint)
         meta = {"method": "diff_means", **(meta or {})}
@@ -121,8 +141,8 @@ class LinearProbe:
         return self.predict_from_proba(self.predict_proba(x_ND))
 
     def predict_from_proba(self, proba_NC: torch.Tensor) -> torch.Tensor:
-        if self.n_classes == 2:
-            return (proba_NC[:, 1] >= self.threshold).long()
+        if self.n_classes == 2:  # in float64, as the threshold was chosen
+            return (proba_NC[:, 1].double() >= self.threshold).long()
         return proba_NC.argmax(dim=1)
 
     def pool(self, acts_BTD: torch.Tensor, mask_BT: torch.Tensor) -> torch.Tensor:
@@ -174,22 +194,18 @@ class LinearProbe:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path, expect: dict | None = None) -> LinearProbe:
-        """Load a probe folder; `expect` (e.g. {"model": ..., "site": ..., "width": ...}) must match its cfg."""
+    def load(cls, folder: str | Path, expect: dict | None = None, subject=None) -> LinearProbe:
+        """Load a probe folder; `expect` (e.g. {"model": ..., "site": ..., "width": ...}) must match its cfg.
+        With a `subject`, its model name and width must match and the probe's site must exist in it."""
         folder = Path(folder)
-        try:
-            cfg = json.loads((folder / "cfg.json").read_text(encoding="utf-8"))
-            tensors = load_file(folder / "weights.safetensors")
-        except (OSError, ValueError) as e:
-            raise StoreError(f"{str(folder)!r} is not a readable probe folder ({type(e).__name__})") from None
-        if cfg.get("format_version") != FORMAT_VERSION or cfg.get("kind") != "linear":
-            raise StoreError(
-                f"probe {str(folder)!r} has format {cfg.get('format_version')!r}/{cfg.get('kind')!r}; "
-                f"this incision reads linear probes of format {FORMAT_VERSION}"
-            )
+        cfg, tensors = _read_folder(folder)
         for key, value in (expect or {}).items():
             if key in cfg and cfg[key] != value:
                 raise ConfigError(f"probe {str(folder)!r} was trained for {key}={cfg[key]!r}, not {value!r}")
+        if subject is not None:
+            check_model(cfg, subject, f"probe {str(folder)!r}")
+            if cfg.get("site") is not None:
+                subject.resolve(cfg["site"])  # an unknown site raises SiteError listing the subject's sites
         meta = {
             k: v
             for k, v in cfg.items()
@@ -207,6 +223,67 @@ class LinearProbe:
         if x_ND.ndim != 2 or x_ND.shape[1] != self.width:
             raise InputError(f"probe takes activations of shape [N, {self.width}], got {list(x_ND.shape)}")
         return x_ND
+
+
+def check_model(cfg: dict, subject, where: str = "probe") -> None:
+    """The probe's model must be the subject's: by config hash when the probe has one (the same model
+    loaded from another folder has another name), else by name; and the widths must agree."""
+    trained_on = cfg.get("model")
+    sha = cfg.get("model_config_sha256")
+    same = sha == subject.config_sha256 if sha is not None else trained_on in (None, subject.name)
+    if not same:
+        raise ConfigError(f"{where} was trained on model {trained_on!r}, not {subject.name!r}")
+    width = cfg.get("width")
+    if width is not None and width != subject.d_model:
+        raise ConfigError(f"{where} takes width {width}, but {subject.name!r} has width {subject.d_model}")
+
+
+def _read_folder(folder: Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    """cfg.json and the tensors of a probe folder, checked against each other."""
+    try:
+        cfg = json.loads((folder / "cfg.json").read_text(encoding="utf-8"))
+        tensors = load_file(folder / "weights.safetensors")
+    except (OSError, ValueError) as e:
+        raise StoreError(f"{str(folder)!r} is not a readable probe folder ({type(e).__name__})") from None
+    if (
+        not isinstance(cfg, dict)
+        or cfg.get("format_version") != FORMAT_VERSION
+        or cfg.get("kind") != "linear"
+    ):
+        found = (cfg.get("format_version"), cfg.get("kind")) if isinstance(cfg, dict) else type(cfg).__name__
+        raise StoreError(
+            f"probe {str(folder)!r} has format {found!r}; this incision reads linear probes of format "
+            f"{FORMAT_VERSION}"
+        )
+    missing = sorted({"label_names", "threshold", "width"} - set(cfg))
+    missing += sorted({"mean_D", "std_D", "weight_CD", "bias_C"} - set(tensors))
+    if missing:
+        raise StoreError(f"probe {str(folder)!r} lacks {missing}; save it again with LinearProbe.save")
+    n_out = 1 if len(cfg["label_names"]) == 2 else len(cfg["label_names"])
+    shapes = {"mean_D": [cfg["width"]], "std_D": [cfg["width"]], "weight_CD": [n_out, cfg["width"]]}
+    for name, shape in shapes.items():
+        if list(tensors[name].shape) != shape:
+            raise StoreError(
+                f"probe {str(folder)!r} has {name} of shape {list(tensors[name].shape)}, expected {shape}"
+            )
+    return cfg, tensors
+
+
+def _cross_fitted_projection(x: torch.Tensor, y: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """Each example projected on the direction of the other half (halves stratified by class)."""
+    fold = torch.zeros(len(y), dtype=torch.bool)
+    generator = torch.Generator().manual_seed(seed)
+    for c in (0, 1):
+        members = (y == c).nonzero().flatten()
+        fold[members[torch.randperm(len(members), generator=generator)[: len(members) // 2]]] = True
+    projection = torch.empty(len(y), dtype=x.dtype)
+    for held in (fold, ~fold):
+        if (y[~held] == 0).all() or (y[~held] == 1).all():  # too few to cross-fit: fall back to in-sample
+            direction, midpoint = solvers.diff_means_direction(x, y)
+            return (x - midpoint) @ direction
+        direction, midpoint = solvers.diff_means_direction(x[~held], y[~held])
+        projection[held] = (x[held] - midpoint) @ direction
+    return projection
 
 
 def check_activations(x_ND, where: str = "") -> torch.Tensor:
@@ -252,11 +329,16 @@ def check_labels(y_N, n: int, label_names: list[str] | None) -> tuple[torch.Tens
     return y, n_classes
 
 
-def sample_weights(y: torch.Tensor, n_classes: int, class_weight: str | None) -> torch.Tensor:
+def sample_weights(
+    y: torch.Tensor, n_classes: int, class_weight: str | None, counted: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Per-example weights; "balanced" weights class c by n / (C * count_c) over `counted` (default `y`):
+    pass the training labels so that validation and test examples do not move the training weights."""
     if class_weight is None:
         return torch.ones(y.shape[0], dtype=torch.float64)
     if class_weight != "balanced":
         raise ConfigError(f"class_weight must be None or 'balanced', got {class_weight!r}")
-    counts = torch.bincount(y, minlength=n_classes).double()
-    per_class = y.shape[0] / (n_classes * counts.clamp_min(1))
+    counted = y if counted is None else counted
+    counts = torch.bincount(counted, minlength=n_classes).double()
+    per_class = counted.shape[0] / (n_classes * counts.clamp_min(1))
     return per_class[y]

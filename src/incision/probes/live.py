@@ -13,7 +13,7 @@ import torch
 
 from ..capture import iter_activations
 from ..errors import ConfigError
-from .linear import LinearProbe
+from .linear import LinearProbe, check_model
 
 
 @dataclass
@@ -51,13 +51,7 @@ def check_compatible(probe: LinearProbe, subject) -> str:
     site = probe.meta.get("site")
     if site is None:
         raise ConfigError("probe has no site in its cfg; train it from a store or set probe.meta['site']")
-    model = probe.meta.get("model")
-    if model is not None and model != subject.name:
-        raise ConfigError(f"probe was trained on model {model!r}, not {subject.name!r}")
-    if probe.width != subject.d_model:
-        raise ConfigError(
-            f"probe takes width {probe.width}, but {subject.name!r} has width {subject.d_model}"
-        )
+    check_model({**probe.meta, "width": probe.width}, subject)
     return site
 
 

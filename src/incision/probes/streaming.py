@@ -51,21 +51,27 @@ def fit_streaming(
     probes = [LinearProbe.from_solution(s, mean, std, data.label_names) for s in solutions]
     val = data.indices("val")
     y_val = torch.from_numpy(data.y_N[val])
-    val_weights = sample_weights(y_val, n_classes, class_weight)
-    losses = {}
-    for l2, probe in zip(l2s, probes, strict=True):
-        proba = torch.from_numpy(predict_rows(store, site, data.rows_R[val], probe))
-        nll = -torch.log(proba.gather(1, y_val[:, None]).clamp_min(1e-12))[:, 0]
-        losses[l2] = float((nll * val_weights).sum() / val_weights.sum())
-    return probes[int(np.argmin(list(losses.values())))], losses
+    val_weights = sample_weights(y_val, n_classes, class_weight, counted=y_train)
+    nll_sums = torch.zeros(len(probes), dtype=torch.float64)
+    for start in range(0, len(val), READ_ROWS):  # one pass over the validation rows for every penalty
+        x = store.gather(site, data.rows_R[val[start : start + READ_ROWS]], torch.float32)
+        check_finite(x, site)
+        y, w = y_val[start : start + READ_ROWS], val_weights[start : start + READ_ROWS]
+        for k, probe in enumerate(probes):
+            proba = probe.predict_proba(x).double()
+            nll_sums[k] += (-torch.log(proba.gather(1, y[:, None]).clamp_min(1e-12))[:, 0] * w).sum()
+    losses = {l2: float(total / val_weights.sum()) for l2, total in zip(l2s, nll_sums, strict=True)}
+    return probes[int(torch.argmin(nll_sums))], losses
 
 
 def predict_rows(store, site: str, rows: np.ndarray, probe: LinearProbe) -> np.ndarray:
     """[len(rows), C] probabilities, read in chunks."""
-    parts = [
-        probe.predict_proba(store.gather(site, rows[start : start + READ_ROWS], torch.float32))
-        for start in range(0, len(rows), READ_ROWS)
-    ]
+    parts, n_bad = [], 0
+    for start in range(0, len(rows), READ_ROWS):
+        x = store.gather(site, rows[start : start + READ_ROWS], torch.float32)
+        n_bad += int((~torch.isfinite(x)).any(dim=1).sum())
+        parts.append(probe.predict_proba(x))
+    check_finite(None, site, n_bad)
     return torch.cat(parts).double().numpy() if parts else np.zeros((0, probe.n_classes))
 
 

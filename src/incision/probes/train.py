@@ -14,18 +14,20 @@ from typing import Literal
 import numpy as np
 import torch
 
+from ..configs import check_choices
 from ..errors import ConfigError
 from ..store import ActivationStore
 from . import fit as solvers
 from .data import ProbeData, features, padded_sequences, prepare
 from .linear import LinearProbe, check_l2, sample_weights, standardisation
 from .metrics import choose_threshold, evaluate
-from .streaming import fit_streaming
+from .streaming import fit_streaming, predict_rows
 
 log = logging.getLogger(__name__)
 
 L2_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
 FLOAT64_MAX_VALUES = 20_000_000  # features up to this many values are fit in float64 (exact parity)
+ATTENTION_BATCH = 64  # documents per step of attention pooling
 
 
 @dataclass
@@ -81,6 +83,7 @@ class ProbeConfig:
     seed: int = field(default=0, metadata={"help": "seed of splits and minibatches"})
 
     def __post_init__(self) -> None:
+        check_choices(self)
         if self.l2 is not None:
             check_l2(self.l2)
         if self.method == "diff_means" and self.pooling == "attention":
@@ -142,34 +145,19 @@ def train_probe(
     """Train a probe on `site` of `store`, choose its penalty and threshold on validation, and evaluate it."""
     config = config or ProbeConfig()
     data = data or config.prepare(store)
-    width = store.width(site)
-    n_values = len(data.rows_R if data.level == "token" else data.y_N) * width
-    stream = config.solver == "adamw" or (config.solver == "auto" and n_values * 8 > config.memory_gb * 2**30)
-    if stream and (data.level == "sequence" or config.method != "logistic"):
-        raise ConfigError(
-            "streamed AdamW trains token-level logistic probes; sequence features fit in memory"
-        )
-    if stream:
-        l2s = [config.l2] if config.l2 else list(L2_GRID)
-        probe, losses = fit_streaming(
-            store,
-            site,
-            data,
-            l2s,
-            _class_weight(config),
-            config.epochs,
-            config.batch_size,
-            config.lr,
-            config.seed,
-        )
+    if _streams(store, site, data, config):
+        probe, losses, proba = _fit_streamed(store, site, data, config)
+    elif config.pooling_or_none == "attention":
+        probe, losses, proba = _fit_attention(store, site, data, config)
     else:
-        probe, losses = _fit_in_memory(store, site, data, config)
-    probe.meta.update(_meta(store, site, data, config))
-    proba = _probabilities(store, site, data, probe, stream)
+        probe, losses, proba = _fit_in_memory(store, site, data, config)
+    chosen = min(losses, key=losses.get) if losses else None
+    probe.meta.update(_meta(store, site, data, config), l2=chosen)
     if len(data.label_names) == 2:
-        val = data.indices("val")
         criterion = ("recall", 0.95) if config.threshold == "recall95" else config.threshold
-        probe.threshold = float(choose_threshold(data.y_N[val], proba["val"][:, 1], criterion))
+        probe.threshold = float(
+            choose_threshold(data.y_N[data.indices("val")], proba["val"][:, 1], criterion)
+        )
     metrics = {
         split: evaluate(
             data.y_N[data.indices(split)],
@@ -180,54 +168,90 @@ def train_probe(
             seed=config.seed,
         )
         for split, p in proba.items()
-        if split != "train"
     }
-    chosen = min(losses, key=losses.get) if losses else None
-    probe.meta["l2"] = chosen
     counts = {split: len(idx) for split, idx in data.splits.items()}
     return ProbeReport(site, probe, chosen, losses, metrics, counts)
 
 
-def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig) -> tuple[LinearProbe, dict]:
+def _streams(store, site: str, data: ProbeData, config: ProbeConfig) -> bool:
+    """Whether the features are streamed: asked for, or (auto) more than `memory_gb` in memory. The
+    in-memory solver holds about 24 bytes per value in float64 (x, z and z[train]), 12 in float32."""
+    if data.level == "sequence" or config.method != "logistic":
+        if config.solver == "adamw":
+            raise ConfigError(
+                "streamed AdamW trains token-level logistic probes; use solver 'auto' or 'lbfgs' here"
+            )
+        return False
+    n_values = len(data.rows_R) * store.width(site)
+    bytes_per_value = 24 if n_values <= FLOAT64_MAX_VALUES else 12
+    return config.solver == "adamw" or (
+        config.solver == "auto" and n_values * bytes_per_value > config.memory_gb * 2**30
+    )
+
+
+def _evaluated(data: ProbeData, proba) -> dict[str, np.ndarray]:
+    """Probabilities of the examples of every split but train, as float64 numpy arrays."""
+    return {
+        split: np.asarray(proba[idx], dtype=np.float64)
+        for split, idx in data.splits.items()
+        if split != "train"
+    }
+
+
+def _weights(data: ProbeData, config: ProbeConfig) -> torch.Tensor:
+    """Per-example weights for every example, balanced (if asked) by the training split's counts."""
+    y = torch.from_numpy(data.y_N)
+    train = torch.from_numpy(data.y_N[data.indices("train")])
+    return sample_weights(y, len(data.label_names), _class_weight(config), counted=train)
+
+
+def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig):
     train, val = data.indices("train"), data.indices("val")
     n_classes = len(data.label_names)
     y = torch.from_numpy(data.y_N)
-    if config.pooling_or_none == "attention":
-        return _fit_attention(store, site, data, config)
     x = features(store, site, data, config.pooling_or_none)
     if config.method == "diff_means":
-        probe = LinearProbe.fit_diff_means(x[train], y[train], data.label_names)
+        probe = LinearProbe.fit_diff_means(
+            x[train], y[train], data.label_names, class_weight=_class_weight(config)
+        )
         probe.pooling = config.pooling_or_none
-        return probe, {}
+        return probe, {}, _evaluated(data, probe.predict_proba(x).double())
     dtype = torch.float64 if x.numel() <= FLOAT64_MAX_VALUES else torch.float32
     mean, std = standardisation(x[train].to(dtype))
     z = (x.to(dtype) - mean) / std
-    weights = sample_weights(y, n_classes, _class_weight(config))
-    losses, best, solution, best_solution = {}, float("inf"), None, None
+    weights = _weights(data, config)
+    losses, solutions, solution = {}, {}, None
     for l2 in [config.l2] if config.l2 else sorted(L2_GRID, reverse=True):  # strong to weak: warm starts
-        solution_l2 = solvers.lbfgs(z[train], y[train], n_classes, l2, weights[train], init=solution)
-        solution = solution_l2
+        solution = solvers.lbfgs(z[train], y[train], n_classes, l2, weights[train], init=solution)
         logits = z[val] @ solution.weight_CD.T + solution.bias_C
         losses[l2] = float(solvers.weighted_loss(logits, y[val], weights[val]) / weights[val].sum())
-        if best_solution is None or losses[l2] < best:
-            best, best_solution = losses[l2], solution_l2
-    probe = LinearProbe.from_solution(
-        best_solution, mean, std, data.label_names, pooling=config.pooling_or_none
-    )
-    return probe, losses
+        solutions[l2] = solution
+    best = solutions[min(losses, key=losses.get)]
+    probe = LinearProbe.from_solution(best, mean, std, data.label_names, pooling=config.pooling_or_none)
+    return probe, losses, _evaluated(data, probe.predict_proba(x).double())  # what the probe says later
 
 
-def _fit_attention(store, site: str, data: ProbeData, config: ProbeConfig) -> tuple[LinearProbe, dict]:
+def _fit_attention(store, site: str, data: ProbeData, config: ProbeConfig):
     train, val = data.indices("train"), data.indices("val")
     acts, mask = padded_sequences(store, site, data)
     mean, std = standardisation(acts[train][mask[train]].double())
     z = ((acts - mean.float()) / std.float()).masked_fill(~mask[..., None], 0.0)
     y = torch.from_numpy(data.y_N)
     n_classes = len(data.label_names)
-    weights = sample_weights(y, n_classes, _class_weight(config)).float()
+    weights = _weights(data, config).float()
     l2s = [config.l2] if config.l2 else list(L2_GRID)
+    steps = max(300, config.epochs * -(-len(train) // ATTENTION_BATCH))
     fitted = solvers.attention_adamw(
-        z[train], mask[train], y[train], weights[train], n_classes, l2s, lr=config.lr, seed=config.seed
+        z[train],
+        mask[train],
+        y[train],
+        weights[train],
+        n_classes,
+        l2s,
+        steps,
+        ATTENTION_BATCH,
+        config.lr,
+        config.seed,
     )
     losses, probes = {}, {}
     for l2, (solution, query) in zip(l2s, fitted, strict=True):
@@ -237,23 +261,29 @@ def _fit_attention(store, site: str, data: ProbeData, config: ProbeConfig) -> tu
         logits = probe.logits(probe.pool(acts[val], mask[val]))
         losses[l2] = float(solvers.weighted_loss(logits, y[val], weights[val]) / weights[val].sum())
         probes[l2] = probe
-    return probes[min(losses, key=losses.get)], losses
+    best = probes[min(losses, key=losses.get)]
+    return best, losses, _evaluated(data, best.sequence_proba(acts, mask).double())
 
 
-def _probabilities(store, site: str, data: ProbeData, probe: LinearProbe, streamed: bool) -> dict:
-    """Class probabilities of every evaluated split's examples, as numpy arrays."""
-    if streamed:
-        from .streaming import predict_rows
-
-        return {
-            split: predict_rows(store, site, data.rows_R[idx], probe) for split, idx in data.splits.items()
-        }
-    if probe.pooling == "attention":
-        acts, mask = padded_sequences(store, site, data)
-        proba = probe.sequence_proba(acts, mask)
-    else:
-        proba = probe.predict_proba(features(store, site, data, probe.pooling))
-    return {split: proba[idx].double().numpy() for split, idx in data.splits.items()}
+def _fit_streamed(store, site: str, data: ProbeData, config: ProbeConfig):
+    l2s = [config.l2] if config.l2 else list(L2_GRID)
+    probe, losses = fit_streaming(
+        store,
+        site,
+        data,
+        l2s,
+        _class_weight(config),
+        config.epochs,
+        config.batch_size,
+        config.lr,
+        config.seed,
+    )
+    evaluated = {s: idx for s, idx in data.splits.items() if s != "train"}
+    return (
+        probe,
+        losses,
+        {s: predict_rows(store, site, data.rows_R[idx], probe) for s, idx in evaluated.items()},
+    )
 
 
 def _class_weight(config: ProbeConfig) -> str | None:
@@ -263,6 +293,7 @@ def _class_weight(config: ProbeConfig) -> str | None:
 def _meta(store: ActivationStore, site: str, data: ProbeData, config: ProbeConfig) -> dict:
     return {
         "model": store.model["name"],
+        "model_config_sha256": store.manifest["settings"]["model"]["config_sha256"],
         "site": site,
         "level": data.level,
         "label_field": config.label_field,

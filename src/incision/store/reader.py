@@ -26,6 +26,7 @@ class ActivationStore:
         self.root = root
         self.manifest = manifest
         self._verified: set[str] = set()
+        self._maps: dict[tuple[str, int], torch.Tensor] = {}
         for shard in self.shards:
             for rel, meta in shard["files"].items():
                 path = root / rel
@@ -120,16 +121,26 @@ class ActivationStore:
         rows = np.asarray(rows_N, dtype=np.int64)
         if len(rows) and not 0 <= rows.min() <= rows.max() < self.n_tokens:
             raise ConfigError(f"rows must lie in [0, {self.n_tokens}), got {rows.min()}..{rows.max()}")
-        shards = [self.shard(site, s["index"]) for s in self.shards]
-        bounds = np.cumsum([0] + [len(s) for s in shards])
+        bounds = self._row_bounds
         which = np.searchsorted(bounds, rows, side="right") - 1
         batch = torch.empty(len(rows), self.width(site), dtype=self.dtype)
-        for k in np.unique(which):
+        for k in np.unique(which):  # only the shards these rows live in are opened
             mask = which == k
-            batch[torch.from_numpy(np.flatnonzero(mask))] = shards[k][
-                torch.from_numpy(rows[mask] - bounds[k])
-            ]
+            shard = self._mapped(site, self.shards[k]["index"])
+            batch[torch.from_numpy(np.flatnonzero(mask))] = shard[torch.from_numpy(rows[mask] - bounds[k])]
         return batch.to(dtype) if dtype is not None else batch
+
+    @cached_property
+    def _row_bounds(self) -> np.ndarray:
+        """First global row of each shard, and the total at the end (from the manifest)."""
+        return np.cumsum([0] + [s["n_tokens"] for s in self.shards])
+
+    def _mapped(self, site: str, index: int) -> torch.Tensor:
+        """A shard's memory map, opened (and checksummed) once per store object."""
+        key = (site, index)
+        if key not in self._maps:
+            self._maps[key] = self.shard(site, index)
+        return self._maps[key]
 
     @cached_property
     def tokens(self) -> pa.Table:
