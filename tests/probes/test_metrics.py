@@ -11,6 +11,8 @@ import torch
 
 from incision import ConfigError, InputError
 from incision.probes import metrics as M
+from incision.probes.metrics import bootstrap as B
+from incision.probes.metrics import ranking as R
 
 
 def binary_data(n: int = 600, seed: int = 0, decimals: int | None = None, positive_rate: float = 0.4):
@@ -245,11 +247,11 @@ def test_one_weighted_count_replicate_equals_metrics_on_the_resampled_data(decim
     from sklearn.metrics import accuracy_score, average_precision_score, f1_score, roc_auc_score
 
     y, p = binary_data(n=400, seed=6, decimals=decimals)
-    r = M._rank(y, p)
+    r = R._rank(y, p)
     n_above = r.n_above(0.5)
-    counts = M._bootstrap_counts(np.random.default_rng(0), len(y), np.empty((5, len(y)), np.int64))
+    counts = B._bootstrap_counts(np.random.default_rng(0), len(y), np.empty((5, len(y)), np.int64))
     assert (counts.sum(1) == len(y)).all()
-    reps = M._binary_replicates(r, n_above, counts, M._Scratch())
+    reps = B._binary_replicates(r, n_above, counts, R._Scratch())
     for i in range(len(counts)):
         at = np.repeat(np.arange(len(y)), counts[i])  # the explicit resample, in sorted positions
         y_i, p_i = r.y_N[at], p[r.order_N][at]
@@ -263,11 +265,11 @@ def test_one_multiclass_replicate_equals_metrics_on_the_resampled_data():
     from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
     y, proba = multiclass_data(n=500, n_classes=4, seed=7)
-    counts = M._bootstrap_counts(np.random.default_rng(1), len(y), np.empty((3, len(y)), np.int64))
+    counts = B._bootstrap_counts(np.random.default_rng(1), len(y), np.empty((3, len(y)), np.int64))
     m = M.multiclass_metrics(y, proba, list("abcd"), n_bootstrap=0)
     assert m.ci == {}
-    ranks = [M._rank((y == c).astype(int), proba[:, c]) for c in range(4)]
-    reps = M._multiclass_replicates(y * 4 + proba.argmax(1), ranks, counts, M._Scratch())
+    ranks = [R._rank((y == c).astype(int), proba[:, c]) for c in range(4)]
+    reps = B._multiclass_replicates(y * 4 + proba.argmax(1), ranks, counts, R._Scratch())
     for i in range(len(counts)):
         at = np.repeat(np.arange(len(y)), counts[i])
         y_i, proba_i = y[at], proba[at]
@@ -314,7 +316,7 @@ def test_bootstrap_is_deterministic_by_seed():
 def test_bootstrap_does_not_depend_on_chunking(monkeypatch):
     y, p = binary_data(n=500, decimals=2)
     a = M.binary_metrics(y, p, n_bootstrap=100)
-    monkeypatch.setattr(M, "_CHUNK_CELLS", 1700)  # 3 replicates a chunk, the last one short
+    monkeypatch.setattr(B, "_CHUNK_CELLS", 1700)  # 3 replicates a chunk, the last one short
     assert M.binary_metrics(y, p, n_bootstrap=100) == a
 
 
@@ -503,3 +505,22 @@ def test_bad_options_raise():
             call()
     with pytest.raises(InputError, match="no positive"):
         M.choose_threshold([0, 0], [0.1, 0.2], "f1")
+
+
+def test_public_api_is_importable_from_the_package():
+    from incision.probes.metrics import (  # noqa: F401
+        BinaryMetrics,
+        ClassMetrics,
+        Interval,
+        MulticlassMetrics,
+        auroc,
+        average_precision,
+        binary_metrics,
+        choose_threshold,
+        evaluate,
+        expected_calibration_error,
+        multiclass_metrics,
+        summary,
+    )
+
+    assert all(hasattr(M, name) for name in M.__all__)
