@@ -129,3 +129,44 @@ def test_probe_train_eval_score_commands(model_dir, tmp_path, capsys):
         == 2
     )
     assert "--where takes FIELD=VALUE, got 'split'" in capsys.readouterr().err
+
+
+def test_pii_synth_train_eval_scrub_commands(model_dir, tmp_path, capsys, monkeypatch):
+    import io
+
+    data, gold = tmp_path / "train.jsonl", tmp_path / "gold.jsonl"
+    assert main(["pii", "synth", "--lang", "en,ja", "--n", "120", "--seed", "0", "--out", str(data)]) == 0
+    assert main(["pii", "synth", "--n", "20", "--seed", "1", "--split", "shifted", "--out", str(gold)]) == 0
+    assert len(data.read_text(encoding="utf-8").splitlines()) == 120
+    detector = tmp_path / "det"
+    train = ["pii", "train", "--data", str(data), "--model", str(model_dir), "--out", str(detector)]
+    assert main([*train, "--sweep-docs", "40"]) == 0
+    assert "threshold" in capsys.readouterr().out and (detector / "detector.json").is_file()
+    html = tmp_path / "view.html"
+    evaluate = ["pii", "eval", "--detector", str(detector), "--gold", str(gold), "--baselines", "regex"]
+    assert main([*evaluate, "--html", str(html), "--json", str(tmp_path / "s.json")]) == 0
+    out = capsys.readouterr().out
+    assert "incision" in out and "regex" in out and "char recall" in out and html.is_file()
+    assert set(json.loads((tmp_path / "s.json").read_text())["systems"]) == {"incision", "regex"}
+
+    lines = ["Call me at 090-1234-5678, Anna", "", "注文番号は A-1234 です"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    assert main(["pii", "scrub", "--detector", str(detector), "--style", "mask"]) == 0
+    scrubbed = capsys.readouterr().out.splitlines()
+    assert len(scrubbed) == 3 and [len(s) for s in scrubbed] == [len(s) for s in lines]  # mask keeps lengths
+    records = [{"id": 7, "body": "Anna's number is 555-0142"}]
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(records[0]) + "\n"))
+    assert main(["pii", "scrub", "--detector", str(detector), "--jsonl", "--text-field", "body"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["id"] == 7 and "pii" in out and len(out["body"]) > 0
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"body": "x"}\nnot json\n'))
+    assert main(["pii", "scrub", "--detector", str(detector), "--jsonl", "--text-field", "body"]) == 2
+    captured = capsys.readouterr()
+    assert "stdin line 2 is not valid JSON" in captured.err
+    assert len(captured.out.splitlines()) == 1 and "pii" in json.loads(captured.out)  # the good line is kept
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        '{"text": "ok", "spans": []}\n{"text": "x", "spans": [{"start": 0, "end": 9, "label": "PHONE"}]}\n'
+    )
+    assert main(["pii", "eval", "--gold", str(bad), "--baselines", "regex"]) == 2
+    assert "bad.jsonl line 2" in capsys.readouterr().err

@@ -7,14 +7,20 @@ import logging
 import sys
 
 from ..errors import IncisionError
-from . import commands, probe
+from . import commands, pii, probe
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incision", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True)
-    for register in (commands.add_capture, commands.add_models, probe.add_probe, commands.add_demo):
+    for register in (
+        commands.add_capture,
+        commands.add_models,
+        probe.add_probe,
+        pii.add_pii,
+        commands.add_demo,
+    ):
         register(sub)
     return parser
 

@@ -26,7 +26,7 @@ from .streaming import fit_streaming, predict_rows
 log = logging.getLogger(__name__)
 
 L2_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
-FLOAT64_MAX_VALUES = 20_000_000  # features up to this many values are fit in float64 (exact parity)
+FLOAT64_MAX_VALUES = 2_000_000  # up to this many feature values: float64 (scikit-learn parity); above: float32
 ATTENTION_BATCH = 64  # documents per step of attention pooling
 
 
@@ -223,7 +223,7 @@ def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig):
     losses, solutions, solution = {}, {}, None
     for l2 in [config.l2] if config.l2 else sorted(L2_GRID, reverse=True):  # strong to weak: warm starts
         solution = solvers.lbfgs(z[train], y[train], n_classes, l2, weights[train], init=solution)
-        logits = z[val] @ solution.weight_CD.T + solution.bias_C
+        logits = z[val] @ solution.weight_CD.T.to(z.dtype) + solution.bias_C.to(z.dtype)
         losses[l2] = float(solvers.weighted_loss(logits, y[val], weights[val]) / weights[val].sum())
         solutions[l2] = solution
     best = solutions[min(losses, key=losses.get)]

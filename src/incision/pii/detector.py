@@ -1,0 +1,123 @@
+"""Detector: a token-level probe on a model's activations that finds PII spans and scrubs them.
+
+A detector is a folder: `detector.json` (model, site, threshold, operating point, format version) and
+`probe/` (a LinearProbe folder). It runs the model only up to the probe's block.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ConfigError, InputError, StoreError
+from ..probes import LinearProbe
+from .decode import decode_spans
+from .records import Span
+from .scrub import Style, scrub
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Detector:
+    """Finds PII spans in texts with `probe` (token level, classes "none" + PII types) read from `subject`."""
+
+    subject: object
+    probe: LinearProbe
+    threshold: float  # a token is PII when P(not none) >= threshold
+    meta: dict = field(default_factory=dict)  # training data, operating point on validation...
+
+    def __post_init__(self) -> None:
+        if self.probe.pooling is not None or self.probe.label_names[0] != "none":
+            raise ConfigError("a detector needs a token-level probe whose first class is 'none'")
+        if not 0 < self.threshold < 1:
+            raise ConfigError(f"threshold must lie strictly between 0 and 1, got {self.threshold!r}")
+
+    @property
+    def labels(self) -> list[str]:
+        return self.probe.label_names[1:]
+
+    def find(self, text: str) -> list[Span]:
+        """PII spans of one text, in order."""
+        return self.find_batch([text])[0]
+
+    def find_batch(
+        self, texts: list[str], batch_tokens: int = 4096, window: int | None = None
+    ) -> list[list[Span]]:
+        """PII spans of each text. Texts longer than `window` tokens (default: the model's, at most 2048)
+        are split into windows that overlap by half, as captures are, so a value on a boundary is found
+        whole: every token is scored with at least half a window of left context."""
+        texts = [_checked_text(t, k) for k, t in enumerate(texts)]
+        nonempty = [k for k, t in enumerate(texts) if t.strip()]
+        found: list[list[Span]] = [[] for _ in texts]
+        if not nonempty:
+            return found
+        scores = self.probe.score(
+            self.subject, [texts[k] for k in nonempty], batch_tokens=batch_tokens, window=window
+        )
+        for k, result in zip(nonempty, scores, strict=True):
+            proba = result.proba_TC.double().numpy()
+            found[k] = decode_spans(
+                texts[k], result.starts, result.ends, proba, self.probe.label_names, self.threshold
+            )
+        return found
+
+    def scrub(self, text: str, style: Style = "label", salt: str = "") -> str:
+        """`text` with its PII replaced and every other character untouched."""
+        return scrub(text, self.find(text), style, salt)
+
+    def scrub_batch(self, texts: list[str], style: Style = "label", salt: str = "") -> Iterator[str]:
+        for text, spans in zip(texts, self.find_batch(texts), strict=True):
+            yield scrub(text, spans, style, salt)
+
+    # -- artifacts -----------------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        self.probe.save(folder / "probe")
+        cfg = {
+            "format_version": FORMAT_VERSION,
+            "kind": "pii-detector",
+            "model": self.probe.meta.get("model"),
+            "site": self.probe.meta.get("site"),
+            "threshold": self.threshold,
+            "labels": self.labels,
+            **self.meta,
+        }
+        (folder / "detector.json").write_text(json.dumps(cfg, indent=1, ensure_ascii=False))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, subject=None) -> Detector:
+        """Load a detector folder; without a subject, load the model it was trained on."""
+        folder = Path(folder)
+        try:
+            cfg = json.loads((folder / "detector.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise StoreError(
+                f"{str(folder)!r} is not a readable detector folder ({type(e).__name__})"
+            ) from None
+        if not isinstance(cfg, dict) or cfg.get("format_version") != FORMAT_VERSION:
+            raise StoreError(f"detector {str(folder)!r} is not of format {FORMAT_VERSION}; train it again")
+        if subject is None:
+            from .. import load
+
+            subject = load(cfg["model"])
+        probe = LinearProbe.load(folder / "probe", subject=subject)
+        meta = {
+            k: v
+            for k, v in cfg.items()
+            if k not in ("format_version", "kind", "model", "site", "threshold", "labels")
+        }
+        return cls(subject, probe, float(cfg["threshold"]), meta)
+
+
+def _checked_text(text, index: int) -> str:
+    """Texts must be strings; lone surrogates (from broken JSON) become U+FFFD, one for one, so every
+    offset still points at the same character."""
+    if not isinstance(text, str):
+        raise InputError(f"text {index} must be a string, got {type(text).__name__}")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text

@@ -1,0 +1,75 @@
+"""Japanese templates for the style-shifted split: styles training never sees (LINE-style messages,
+call-centre notes, forwarded mail, flea-market trades, receipts, bilingual messages)."""
+
+SHIFTED = {
+    "line": [
+        "今日の夜届きますか？",
+        "{order}キャンセルで🙏",
+        "{store}に在庫ありますか？",
+        "すみません、{order}の件どうなりましたか？",
+        "{sei}です！今日届くはずのやつまだです😭",
+        "住所ここです→{addr}",
+        "電話{phone}です 夜なら出れます",
+        "りょです",
+        "メアド変えました {email}",
+        "{name}で予約してます",
+        "ありがとうございます😊また買います",
+        "明日{timewin}で！",
+        "カード{card}でお願い",
+        "郵便番号{zip}です",
+        "{kin2}が受け取るかもです。名前は{name2}",
+        "あ、誕生日は{dob}です",
+        "了解しました〜{station}で待ってます",
+    ],
+    "callnote": [
+        "{date} {clock} 入電。{appliance}の使い方について説明。解決済み。",
+        "配送状況の問い合わせ。{carrier}の追跡番号{tracking}を案内。",
+        "【受付】{date} {clock}\n【顧客】{name}様（{kana}）\n【連絡先】{phone}\n【内容】商品未着。"
+        "{carrier}に調査依頼済み。",
+        "入電：{name}様より。生年月日{dob}で本人確認済。住所変更（新：{addr}）。",
+        "折り返し希望：{day} {timewin}、{phone}へ。用件は返金の件（{order}）。",
+        "顧客より口座情報の連絡あり：{bank}{branch} 普通{acct} 名義{kana}。返金処理へ。",
+        "本人確認NG。免許証番号{license}が登録情報と不一致。再確認依頼。",
+        "対応メモ：{celeb}コラボ商品の再販問い合わせ。未定と回答。",
+        "{staff}対応。配送遅延のクレーム。お詫びとしてクーポン{coupon}送付。",
+        "不在票の件で{name}様より入電。再配達{date}{timewin}で手配。TEL {phone}",
+        "マイナンバー（{mynumber}）を口頭で伝えられたため、記録しないよう注意喚起済み。",
+    ],
+    "forward": [
+        "Fw: 在庫について\n\n{store}より、{item}の在庫は残り{qty}点とのことです。",
+        "-----Original Message-----\nFrom: {name} <{email}>\nSent: {date}\nTo: {email_biz}\nSubject: "
+        "注文{order}について\n\n先日の注文の件、まだ連絡がありません。",
+        "> {name}様\n> ご注文ありがとうございます。\n\n返信ありがとうございます。"
+        "配送先は{addr}でお願いします。",
+        "転送します。\n\n差出人：{name2}\n電話：{phone2}\n本文：請求書の再発行をお願いします。",
+        "以下、お客様からのメールです。\n――――\n{hi}\n{name}です。"
+        "登録のメールアドレスを{email}に変えてください。\n{sig_mobile}\n――――",
+        "Fw: 返品について\n\n{sei}様からの返品希望です。返送先住所は{addr}とお伝え済みです。\n（{staff}）",
+    ],
+    "furima": [
+        "購入させていただきました！よろしくお願いします。発送はいつ頃になりますか？",
+        "発送先は以下でお願いします。\n{addr_block}\n{name}",
+        "本日{carrier}で発送しました。追跡番号は{tracking}です。",
+        "受け取りました！評価させていただきます。ありがとうございました。",
+        "直接手渡しも可能です。{station}あたりでいかがでしょう？連絡は{phone}へどうぞ。",
+        "値下げ交渉は可能でしょうか？{price}だと嬉しいです。",
+        "匿名配送ではないので、差出人は{name}、{addr}になります。ご了承ください。",
+    ],
+    "receipt": [
+        "領収書の但し書きは「{item}代として」でお願いします。注文番号{order}。",
+        "領収書の宛名：{biz}\n但し書き：お品代として\n送付先：{addr}\n担当：{name}",
+        "インボイス対応の領収書をお願いします。宛名は{name}でお願いします。",
+        "領収書は{kin2}の名前（{name2}）で、メール（{email}）で送ってください。",
+        "上様で結構です。{price}分の領収書をお願いします。",
+    ],
+    "mixed": [
+        "Order {order}のtracking numberを教えてください🙏",
+        "{wear}のsizeは{size}でお願いします！",
+        "Hi, 注文した{item}がまだ届きません。Order number is {order}. 連絡先: {email}",
+        "住所は{en_addr}です。海外からの注文です。",
+        "My name is {en_name}. 日本語少しだけ話せます。電話は{en_phone}です。",
+        "すみません、I ordered with the name {romaji}. カードは{card}です。",
+        "delivery先を変更お願いします！→ {addr}",
+        "{name}（{romaji}）です。Please send the invoice to {email}.",
+    ],
+}
