@@ -26,6 +26,7 @@ test: setup
 
 bench: setup
 	$(PY) bench/capture.py
+	$(PY) bench/probe_train.py
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench scripts

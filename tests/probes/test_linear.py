@@ -120,3 +120,19 @@ def test_attention_pooling_finds_the_one_token_that_matters():
     mean_probe = LinearProbe.fit(pooled[train], y[train])
     mean_auroc = roc_auc_score(y[test], mean_probe.predict_proba(pooled[test])[:, 1])
     assert attention_auroc > 0.95 and attention_auroc > mean_auroc + 0.1
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_float32_solver_agrees_with_float64(n_classes):
+    """Above FLOAT64_MAX_VALUES the fit runs in float32 with the preconditioned solver: same optimum."""
+    from incision.probes import fit as solvers
+
+    x, y = planted(n=40_000, d=64, n_classes=n_classes, noise=2.0, seed=7)
+    assert x.numel() > solvers.FLOAT64_MAX_VALUES
+    fast = LinearProbe.fit(x, y, l2=1.0)
+    mean, std = x.double().mean(0), x.double().std(0, unbiased=False)
+    exact = solvers.lbfgs(
+        (x.double() - mean) / std, y, n_classes, 1.0, torch.ones(len(y), dtype=torch.float64)
+    )
+    reference = LinearProbe.from_solution(exact, mean, std, n_classes)
+    torch.testing.assert_close(fast.predict_proba(x), reference.predict_proba(x), atol=2e-3, rtol=0)

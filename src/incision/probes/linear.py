@@ -60,20 +60,16 @@ class LinearProbe:
         max_iter: int = 500,
         meta: dict | None = None,
     ) -> LinearProbe:
-        """Full-batch L-BFGS in float64; above 20M values in float32, as `train_probe` does. `y_N` holds
+        """Full-batch L-BFGS in float64; above `FLOAT64_MAX_VALUES` (2M) in float32, as `train_probe` does. `y_N` holds
         class indices 0..C-1; `class_weight="balanced"` weights each class by N / (C * count), as
         scikit-learn does."""
         x = torch.as_tensor(x_ND)
-        big = x.ndim == 2 and x.is_floating_point() and x.numel() > 20_000_000  # as train.FLOAT64_MAX_VALUES
+        big = x.ndim == 2 and x.is_floating_point() and x.numel() > solvers.FLOAT64_MAX_VALUES
+        # big: float32, without a float64 or a standardised copy of x (lbfgs standardises it chunk by chunk)
         x = x.float() if big else x
-        if big and torch.isfinite(mean := x.sum(0) / x.shape[0]).all():  # NaN or inf: reported below
-            # float32 without a float64 or a standardised copy of x: lbfgs standardises it chunk by chunk
-            chunks = x.split(max(1, (1 << 19) // x.shape[1]))
-            std = (sum((c - mean).square_().sum(0).double() for c in chunks) / x.shape[0]).sqrt()
-            std = std.float().clamp_min(1e-8)
-        else:
-            x = check_activations(x)
-            mean, std = standardisation(x)
+        stats = solvers.chunked_standardisation(x) if big else None  # None on NaN/inf, raised just below
+        x = x if stats else check_activations(x)
+        mean, std = stats or standardisation(x)
         y, n_classes = check_labels(y_N, x.shape[0], label_names)
         check_l2(l2)
         weights = sample_weights(y, n_classes, class_weight)

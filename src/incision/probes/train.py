@@ -26,7 +26,6 @@ from .streaming import fit_streaming, predict_rows
 log = logging.getLogger(__name__)
 
 L2_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
-FLOAT64_MAX_VALUES = 2_000_000  # up to this many feature values: float64 (scikit-learn parity); above: float32
 ATTENTION_BATCH = 64  # documents per step of attention pooling
 
 
@@ -183,7 +182,7 @@ def _streams(store, site: str, data: ProbeData, config: ProbeConfig) -> bool:
             )
         return False
     n_values = len(data.rows_R) * store.width(site)
-    bytes_per_value = 24 if n_values <= FLOAT64_MAX_VALUES else 12
+    bytes_per_value = 24 if n_values <= solvers.FLOAT64_MAX_VALUES else 12
     return config.solver == "adamw" or (
         config.solver == "auto" and n_values * bytes_per_value > config.memory_gb * 2**30
     )
@@ -216,7 +215,7 @@ def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig):
         )
         probe.pooling = config.pooling_or_none
         return probe, {}, _evaluated(data, probe.predict_proba(x).double())
-    dtype = torch.float64 if x.numel() <= FLOAT64_MAX_VALUES else torch.float32
+    dtype = torch.float64 if x.numel() <= solvers.FLOAT64_MAX_VALUES else torch.float32
     mean, std = standardisation(x[train].to(dtype))
     z = (x.to(dtype) - mean) / std
     weights = _weights(data, config)
