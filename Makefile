@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: setup
-	$(VENV)/bin/incision demo
+	$(VENV)/bin/incision demo $(if $(GOLD),--gold $(GOLD))
 
 test: setup
 	$(PY) -m pytest -q

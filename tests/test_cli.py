@@ -170,3 +170,32 @@ def test_pii_synth_train_eval_scrub_commands(model_dir, tmp_path, capsys, monkey
     )
     assert main(["pii", "eval", "--gold", str(bad), "--baselines", "regex"]) == 2
     assert "bad.jsonl line 2" in capsys.readouterr().err
+
+
+def test_demo_command_runs_the_flagship_pipeline(model_dir, tmp_path, capsys, monkeypatch):
+    """The flagship's mechanics on a tiny model (its quality is judged on Gemma in tests/pii)."""
+    monkeypatch.setattr("incision.pii.presidio.available", lambda langs=None: False)  # seconds, not minutes
+    out = tmp_path / "demo"
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"text": "Call Anna at 555-0142", "lang": "en", "spans": []}) + "\n")
+    code = main(
+        [
+            "demo",
+            "--model",
+            str(model_dir),
+            "--out",
+            str(out),
+            "--n",
+            "120",
+            "--n-test",
+            "20",
+            "--gold",
+            str(gold),
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "style-shifted synthetic: 20 records" in printed and "gold file gold.jsonl: 1 records" in printed
+    assert (out / "detector" / "detector.json").is_file() and (out / "report.html").is_file()
+    scores = json.loads((out / "scores.json").read_text())
+    assert set(scores["style-shifted synthetic"]["systems"]) == {"incision", "regex"}

@@ -135,3 +135,14 @@ def test_a_value_typed_differently_piece_by_piece_stays_one_span():
     starts, ends = [0, 4, 5], [4, 5, 9]
     proba = np.array([[0.05, 0.15, 0.80], [0.05, 0.60, 0.35], [0.05, 0.15, 0.80]])  # middle piece: PERSON?
     assert decode_spans(text, starts, ends, proba, NAMES, 0.5) == [Span(0, 9, "PHONE")]
+
+
+def test_hysteresis_keeps_confident_spans_and_their_weak_tails():
+    text = "hello, Anna Lee"
+    starts, ends = [0, 7, 12], [5, 11, 15]
+    proba = np.array([[0.6, 0.4, 0.0], [0.02, 0.98, 0.0], [0.7, 0.3, 0.0]])  # P(PII): 0.4, 0.98, 0.3
+    assert len(decode_spans(text, starts, ends, proba, NAMES, 0.25)) == 2
+    found = decode_spans(text, starts, ends, proba, NAMES, 0.25, seed_threshold=0.95)
+    assert found == [Span(7, 15, "PERSON")]  # "hello" alone never reaches the seed; "Lee" rides on "Anna"
+    alone = decode_spans("hello", [0], [5], proba[:1], NAMES, 0.25, seed_threshold=0.95)
+    assert alone == [] and decode_spans("hello", [0], [5], proba[:1], NAMES, 0.25) == [Span(0, 5, "PERSON")]

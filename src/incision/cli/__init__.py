@@ -7,7 +7,7 @@ import logging
 import sys
 
 from ..errors import IncisionError
-from . import commands, pii, probe
+from . import commands, demo, pii, probe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_models,
         probe.add_probe,
         pii.add_pii,
-        commands.add_demo,
+        demo.add_demo,
     ):
         register(sub)
     return parser

@@ -1,8 +1,7 @@
-"""Subcommands: capture, models, demo."""
+"""Subcommands: capture, models."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from ..capture import CaptureConfig
@@ -44,34 +43,3 @@ def run_models(_args) -> None:
         state = "cached" if r["cached"] else "installed" if r["installed"] else f"missing ({r['install']})"
         default = " [default]" if r["name"] == DEFAULT_MODEL else ""
         print(f"{r['name']:<{width}}  {state:<10}  {r['description']}{default}")
-
-
-def add_demo(sub) -> None:
-    p = sub.add_parser("demo", help="the flagship pipeline on the embedded default model")
-    p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--out", default="out/demo-store", help="store folder to write")
-    p.set_defaults(run=run_demo)
-
-
-def run_demo(args) -> None:
-    from .. import capture, load
-
-    sample = resources.files("incision") / "data" / "demo_texts.jsonl"
-    print(f"loading {args.model} (the first run converts it from GGUF once)...")
-    subject = load(args.model)
-    sites = [f"resid.{subject.n_layers // 2}", f"resid.{subject.n_layers - 1}"]
-    with resources.as_file(sample) as path:
-        store = capture(subject, path, sites, Path(args.out), overwrite=True)
-    print(f"\n{store}\n")
-    tokens, documents = store.tokens, store.documents
-    print(f"{'doc':>3} {'lang':<4} {'tokens':>6}  first tokens (text span each covers)")
-    rows = documents.to_pylist()
-    shown = [r for r in rows if r["lang"] == "en"][:3] + [r for r in rows if r["lang"] == "ja"][:3]
-    for row in shown:
-        doc_tokens = tokens.filter(tokens["doc"].to_numpy() == row["doc"]).slice(0, 8).to_pylist()
-        spans = " ".join(repr(row["text"][t["char_start"] : t["char_end"]]) for t in doc_tokens)
-        print(f"{row['doc']:>3} {row['lang']:<4} {row['n_tokens']:>6}  {spans}")
-    print("\nmean activation norm per site:")
-    for site in store.sites:
-        acts = store.to_tensor(site).float()
-        print(f"  {site:<9} [{acts.shape[0]} x {acts.shape[1]}]  norm {acts.norm(dim=1).mean():.1f}")

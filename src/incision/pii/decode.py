@@ -26,8 +26,13 @@ def decode_spans(
     proba_TC: np.ndarray,
     label_names: list[str],
     threshold: float,
+    seed_threshold: float | None = None,
 ) -> list[Span]:
-    """Spans of one text from its tokens' class probabilities (column 0 is "none")."""
+    """Spans of one text from its tokens' class probabilities (column 0 is "none").
+
+    Hysteresis: tokens at `threshold` extend a span, but a span is kept only if one of its tokens
+    reaches `seed_threshold` (default: the same). A lone, doubtful token ("hello" in a chat log) is
+    dropped, while the weak tail of a confident value is kept."""
     proba = np.asarray(proba_TC, dtype=np.float64)
     if proba.shape != (len(starts), len(label_names)) or label_names[0] != "none":
         raise ValueError(
@@ -47,6 +52,8 @@ def decode_spans(
             runs[-1][2].append(t)
         else:
             runs.append([start, end, [t]])
+    seed = threshold if seed_threshold is None else max(seed_threshold, threshold)
+    runs = [run for run in runs if (1.0 - proba[run[2], 0]).max() >= seed]
     spans = [
         _trimmed(text, start, end, label_names[_run_label(proba, tokens)]) for start, end, tokens in runs
     ]

@@ -26,14 +26,18 @@ class Detector:
 
     subject: object
     probe: LinearProbe
-    threshold: float  # a token is PII when P(not none) >= threshold
+    threshold: float  # a token is PII when P(not none) >= threshold...
+    seed_threshold: float = 0.95  # ...and a span is kept when one of its tokens reaches this
     meta: dict = field(default_factory=dict)  # training data, operating point on validation...
 
     def __post_init__(self) -> None:
         if self.probe.pooling is not None or self.probe.label_names[0] != "none":
             raise ConfigError("a detector needs a token-level probe whose first class is 'none'")
-        if not 0 < self.threshold < 1:
-            raise ConfigError(f"threshold must lie strictly between 0 and 1, got {self.threshold!r}")
+        if not 0 < self.threshold <= self.seed_threshold < 1:
+            raise ConfigError(
+                f"thresholds must satisfy 0 < threshold <= seed_threshold < 1, got {self.threshold!r} "
+                f"and {self.seed_threshold!r}"
+            )
 
     @property
     def labels(self) -> list[str]:
@@ -60,7 +64,13 @@ class Detector:
         for k, result in zip(nonempty, scores, strict=True):
             proba = result.proba_TC.double().numpy()
             found[k] = decode_spans(
-                texts[k], result.starts, result.ends, proba, self.probe.label_names, self.threshold
+                texts[k],
+                result.starts,
+                result.ends,
+                proba,
+                self.probe.label_names,
+                self.threshold,
+                self.seed_threshold,
             )
         return found
 
@@ -82,6 +92,7 @@ class Detector:
             "model": self.probe.meta.get("model"),
             "site": self.probe.meta.get("site"),
             "threshold": self.threshold,
+            "seed_threshold": self.seed_threshold,
             "labels": self.labels,
             **self.meta,
         }
@@ -105,12 +116,9 @@ class Detector:
 
             subject = load(cfg["model"])
         probe = LinearProbe.load(folder / "probe", subject=subject)
-        meta = {
-            k: v
-            for k, v in cfg.items()
-            if k not in ("format_version", "kind", "model", "site", "threshold", "labels")
-        }
-        return cls(subject, probe, float(cfg["threshold"]), meta)
+        skip = ("format_version", "kind", "model", "site", "threshold", "seed_threshold", "labels")
+        meta = {k: v for k, v in cfg.items() if k not in skip}
+        return cls(subject, probe, float(cfg["threshold"]), float(cfg.get("seed_threshold", 0.95)), meta)
 
 
 def _checked_text(text, index: int) -> str:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from .records import check_record
 
 log = logging.getLogger(__name__)
 
+SWEEP_L2 = 10.0
 THRESHOLDS = tuple(np.round(np.concatenate([np.arange(0.02, 0.2, 0.02), np.arange(0.2, 0.95, 0.05)]), 3))
 
 
@@ -42,7 +44,10 @@ class DetectorConfig:
         default=0.15, metadata={"help": "share of records held out to tune the threshold"}
     )
     target_recall: float = field(
-        default=0.97, metadata={"help": "character recall the threshold keeps on validation"}
+        default=0.995, metadata={"help": "character recall the threshold keeps on validation"}
+    )
+    seed_threshold: float = field(
+        default=0.95, metadata={"help": "a span is kept when one of its tokens reaches this P(PII)"}
     )
     l2: float | None = field(default=None, metadata={"help": "probe penalty (default: chosen on validation)"})
     batch_tokens: int = field(default=4096, metadata={"help": "padded tokens per forward pass"})
@@ -53,6 +58,10 @@ class DetectorConfig:
         if not 0 < self.target_recall <= 1 or not 0 < self.val_fraction < 0.5:
             raise ConfigError(
                 f"target_recall {self.target_recall} must lie in (0, 1] and val_fraction {self.val_fraction} in (0, 0.5)"
+            )
+        if not 0 < self.seed_threshold < 1:
+            raise ConfigError(
+                f"seed_threshold must lie strictly between 0 and 1, got {self.seed_threshold!r}"
             )
         if self.sweep_docs < 20:
             raise ConfigError(f"sweep_docs must be at least 20, got {self.sweep_docs}")
@@ -80,9 +89,9 @@ def train_detector(subject, records: list[dict], work: str | Path, config: Detec
     site = _choose_site(subject, records, work / "sweep", config, probe_config)
     store = capture(subject, records, site, work / "store", overwrite=True, batch_tokens=config.batch_tokens)
     report = train_probe(store, site, probe_config)
-    threshold, operating = _tune_threshold(store, site, report.probe, config.target_recall)
-    meta = {"site_sweep": report.site, "operating_point": operating, "n_train_records": len(records)}
-    return Detector(subject, report.probe, threshold, meta), report
+    threshold, operating = _tune_threshold(store, site, report.probe, config)
+    meta = {"operating_point": operating, "n_train_records": len(records)}
+    return Detector(subject, report.probe, threshold, config.seed_threshold, meta), report
 
 
 def _with_split(records: list[dict], val_fraction: float, seed: int) -> list[dict]:
@@ -98,23 +107,26 @@ def _choose_site(subject, records, work: Path, config: DetectorConfig, probe_con
         return sites[0]
     pick = random.Random(config.seed).sample(range(len(records)), min(config.sweep_docs, len(records)))
     store = capture(subject, [records[k] for k in sorted(pick)], sites, work, overwrite=True)
-    result = sweep(store, sites, probe_config)
+    # one penalty per site: the sweep ranks sites, the final probe chooses its own penalty
+    result = sweep(store, sites, dataclasses.replace(probe_config, l2=probe_config.l2 or SWEEP_L2))
     log.info("site sweep:\n%s", result.table())
     return result.best.site
 
 
-def _tune_threshold(store, site: str, probe, target_recall: float) -> tuple[float, dict]:
+def _tune_threshold(store, site: str, probe, config: DetectorConfig) -> tuple[float, dict]:
     """The highest threshold whose validation character recall reaches the target (recall first: a
     missed value leaks), with precision and F1 at that point."""
     scored = _validation_scores(store, site, probe)
     gold = [{"text": d["text"], "lang": d.get("lang"), "spans": d["spans"]} for d, *_ in scored]
-    for threshold in sorted(THRESHOLDS, reverse=True):
+    for threshold in sorted((t for t in THRESHOLDS if t <= config.seed_threshold), reverse=True):
         predicted = [
-            decode_spans(d["text"], starts, ends, proba, probe.label_names, float(threshold))
+            decode_spans(
+                d["text"], starts, ends, proba, probe.label_names, float(threshold), config.seed_threshold
+            )
             for d, starts, ends, proba in scored
         ]
         overall = evaluate_spans(gold, predicted).overall
-        if overall.chars.recall >= target_recall:
+        if overall.chars.recall >= config.target_recall:
             break
     return float(threshold), {"threshold": float(threshold), **overall.to_dict()}
 
