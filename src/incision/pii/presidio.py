@@ -149,6 +149,8 @@ class PresidioBaseline:
             )
         self.langs = langs
         self.entity_map = {**ENTITY_MAP, **({"DATE_TIME": "DATE_OF_BIRTH"} if dates_as_birth else {})}
+        # Presidio warns once per recognizer of a language it was not set up for (es, it, pl...): noise here
+        logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
         self._analyzer = _build_analyzer(langs)
 
     def find(self, text: str, lang: str) -> list[Span]:
