@@ -180,3 +180,10 @@ def smollm2_tokenizer():
     from incision.models.embedded import EMBEDDED, prepare
 
     return T.AutoTokenizer.from_pretrained(prepare(EMBEDDED["smollm2-135m-instruct"]))
+
+
+@pytest.fixture(scope="session")
+def minilm_tokenizer():
+    from incision.models.embedded import EMBEDDED, prepare
+
+    return T.AutoTokenizer.from_pretrained(prepare(EMBEDDED["minilm-l6"]))

@@ -69,15 +69,46 @@ def test_config_checks():
         train_detector(tiny_subject("llama"), synthesize(("en",), 10, seed=0), "/tmp/unused")
 
 
-@pytest.mark.embedded
-def test_gemma_detector_beats_the_regex_baseline(gemma_subject, tmp_path):
-    """Small, so that it runs in the suite: 600 records, one site; judged on the style-shifted split."""
+@pytest.fixture(scope="module")
+def gemma_detector(gemma_subject, tmp_path_factory):
+    """Small, so that it runs in the suite: 600 records, one site."""
     train = synthesize(("en", "ja"), 600, seed=0)
-    test = synthesize(("en", "ja"), 160, seed=1, split="shifted")
-    config = DetectorConfig(sites="resid.6")
-    detector, _ = train_detector(gemma_subject, train, tmp_path, config)
-    ours = evaluate_spans(test, detector.find_batch([r["text"] for r in test])).overall
+    detector, _ = train_detector(
+        gemma_subject, train, tmp_path_factory.mktemp("gemma"), DetectorConfig(sites="resid.6")
+    )
+    return detector
+
+
+@pytest.mark.embedded
+def test_gemma_detector_beats_the_regex_baseline(gemma_detector):
+    test = synthesize(("en", "ja"), 160, seed=1, split="shifted")  # styles never seen in training
+    ours = evaluate_spans(test, gemma_detector.find_batch([r["text"] for r in test])).overall
     regex = RegexBaseline()
     baseline = evaluate_spans(test, [regex.find(r["text"], r["lang"]) for r in test]).overall
     assert ours.chars.f1 > baseline.chars.f1, (ours.chars.to_dict(), baseline.chars.to_dict())
     assert ours.chars.recall > 0.85
+
+
+@pytest.mark.embedded
+def test_pii_across_a_window_boundary_is_found_whole(gemma_detector):
+    """Windows of 48 tokens: the phone number's tokens fall on both sides of a boundary."""
+    from incision.tokens import plan_windows
+
+    phone = "090-1234-5678"
+    subject = gemma_detector.subject
+    for n in range(30, 60):  # filler until a boundary falls inside the number
+        text = "Thanks for the quick reply about my order. " * (n // 8) + "ok " * (n % 8)
+        text += f"Please call me back on {phone} after six, my name is on the order."
+        enc = subject.encode(text)
+        first = next(k for k, e in enumerate(enc.ends) if e > text.index(phone))
+        last = max(k for k, s in enumerate(enc.starts) if s < text.index(phone) + len(phone))
+        kept = {w.first_position for w in plan_windows(0, enc, 48)}
+        if any(first < position <= last for position in kept):
+            break
+    else:
+        pytest.fail("no filler length put a window boundary inside the number")
+    whole = gemma_detector.find_batch([text])[0]
+    windowed = gemma_detector.find_batch([text], window=48)[0]
+    start = text.index(phone)
+    assert [s for s in windowed if s.label == "PHONE"] == [s for s in whole if s.label == "PHONE"]
+    assert any(s.start <= start and s.end >= start + len(phone) and s.label == "PHONE" for s in windowed)

@@ -98,7 +98,28 @@ def _trimmed(text: str, start: int, end: int, label: str) -> Span | None:
         end -= 1
     if end > start and text[start] in "(（" and not any(c in ")）" for c in text[start:end]):
         start += 1
+    start, end = _without_particles(text, start, end)
     return Span(start, end, label) if end > start else None
+
+
+def _without_particles(text: str, start: int, end: int) -> tuple[int, int]:
+    """WordPiece vocabularies keep kana runs whole, so one token can cover a number and the particle
+    next to it ("１１１１です"). No number ends or starts with hiragana: cut it off where it meets a digit."""
+    cut = end
+    while cut > start and _hiragana(text[cut - 1]):
+        cut -= 1
+    if start < cut < end and text[cut - 1].isdigit():
+        end = cut
+    cut = start
+    while cut < end and _hiragana(text[cut]):
+        cut += 1
+    if start < cut < end and text[cut].isdigit():
+        start = cut
+    return start, end
+
+
+def _hiragana(char: str) -> bool:
+    return "\u3041" <= char <= "\u309f"
 
 
 def _without_overlaps(spans: list[Span]) -> list[Span]:
