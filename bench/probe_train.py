@@ -14,7 +14,7 @@ regression with C = 1 on standardised features:
     scikit-learn  make_pipeline(StandardScaler(), LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000))
                   on the float32 arrays (both steps keep float32), default tol 1e-4
     incision      LinearProbe.fit(torch.from_numpy(x), torch.from_numpy(y), l2=1.0): what a user calls on
-                  in-memory activations (standardises inside; above 20M values it fits in float32)
+                  in-memory activations (standardises inside; above 2M values it fits in float32)
 
 After an untimed warm-up of each on a slice, the repeats run interleaved (scikit-learn first in even
 repeats, incision first in odd ones); each reports both fit times (wall and CPU of this process), their
