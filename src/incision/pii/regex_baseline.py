@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from .records import LANGS, Span
+from .regex_words import EN_CUES, JA_CUES, NOT_NAME_WORDS, PREF, STATES, STREET_SUFFIX
 
 _DASHES = "‐‑‒–—―−"  # NFKC keeps these; people type them as hyphens in phone numbers and postcodes
 _CUE_WINDOW = 40  # a cue types a number only if it ends at most this many characters before it
@@ -24,40 +25,11 @@ _K = "\u4e00-\u9fff々〆ヶ"  # kanji
 _KATA = "ァ-ヺー"
 _KNUM = "一二三四五六七八九十"
 
-# Cue words, by the kind of number they announce. "neg" cues announce numbers that are not PII.
-_EN_CUES = {
-    "phone": r"tel(?:ephone)?|phone|call(?: me)?(?: at| on)?|fax|mobile|cell|text me|whatsapp|"
-    r"contact (?:no|number)",
-    "card": r"(?:credit|debit) ?card|card|visa|master ?card|amex|american express|jcb|discover",
-    # "My Number" only capitalised: "my number is ..." introduces a phone number
-    "gov": r"ssn|social security(?: number| no)?|(?-i:My ?Number)|individual number|passport|"
-    r"driver'?s? licen[cs]e|licen[cs]e|dl|national id|id card",
-    "bank": r"iban|account|acct|a/c",
-    "postal": r"zip(?: ?code)?|postal code|post ?code",
-    "dob": r"dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born(?: on| in)?",
-    "neg": r"(?:gift|loyalty|points?|rewards?|member(?:ship)?|library) card|barcode|isbn|ean|upc|"
-    r"order|tracking|track|invoice|sku|item|model|ref(?:erence)?|ticket|confirmation|booking|"
-    r"reservation|serial|case|receipt|coupon|promo|member(?:ship)?|customer (?:id|no|number)|routing|"
-    r"branch|sort code|swift|product|qty|quantity|price|total|deliver(?:y|ed)?|ship(?:ped|ping|s)?|"
-    r"arriv(?:e|ed|al)|expir(?:y|es|ation)|valid|due|dated?|version|room|flight|parcel|package",
-}
-_JA_CUES = {
-    "phone": r"電話|携帯|連絡先|ファックス|ファクス|TEL|FAX|でんわ",
-    "card": r"カード|クレジット|クレカ",
-    "gov": r"マイナンバー|個人番号|旅券|パスポート|免許",
-    "bank": r"口座|普通預金|当座預金|普通|当座|貯金",
-    "postal": r"郵便番号",
-    "dob": r"生年月日|誕生日|生まれ年月日",
-    "neg": r"(?:ポイント|ギフト|会員|メンバーズ|プリペイド|図書|診察券|T)カード|バーコード|JAN|"
-    r"注文|追跡|伝票|請求|品番|型番|商品|予約|受付|問い?合わ?せ番号|管理番号|会員|ポイント|シリアル|"
-    r"配送|配達|発送|到着|お届け|レシート|領収|クーポン|支店|店番|金融機関|銀行コード|合計|価格|金額|数量|"
-    r"有効期限|期限|部屋|便名|荷物",
-}
 _CUES = re.compile(
     "(?<![A-Za-z])(?=[A-Za-z])(?:"  # the look-ahead makes non-letters fail fast
-    + "|".join(f"(?P<{k}>{p})" for k, p in _EN_CUES.items())
+    + "|".join(f"(?P<{k}>{p})" for k, p in EN_CUES.items())
     + ")(?![A-Za-z])|"
-    + "|".join(f"(?P<{k}_ja>{p})" for k, p in _JA_CUES.items()),
+    + "|".join(f"(?P<{k}_ja>{p})" for k, p in JA_CUES.items()),
     re.IGNORECASE,
 )
 
@@ -103,16 +75,11 @@ _IBAN = re.compile(
 )
 _ALNUM_ID = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}-?[0-9]{3,}(?:[ -][0-9]{2,}){0,3}(?![A-Za-z0-9])")
 
-_PREF = (
-    "北海道|東京都|京都府|大阪府|(?:青森|岩手|宮城|秋田|山形|福島|茨城|栃木|群馬|埼玉|千葉|神奈川|新潟|富山|石川|"
-    "福井|山梨|長野|岐阜|静岡|愛知|三重|滋賀|兵庫|奈良|和歌山|鳥取|島根|岡山|広島|山口|徳島|香川|愛媛|高知|福岡|"
-    "佐賀|長崎|熊本|大分|宮崎|鹿児島|沖縄)県"
-)
 _BUILDING = (
     "ビル|マンション|ハイツ|荘|コーポ|タワー|レジデンス|アパート|ヒルズ|パレス|メゾン|ハウス|コート|棟|館"
 )
 _JA_ADDRESS = re.compile(
-    rf"(?:〒\s?[0-9]{{3}}-?[0-9]{{4}}\s*)?(?:(?:{_PREF})\s?)?"
+    rf"(?:〒\s?[0-9]{{3}}-?[0-9]{{4}}\s*)?(?:(?:{PREF})\s?)?"
     rf"(?:さいたま市|つくば市|いわき市|[{_K}{_KATA}]{{1,6}}?[市区町村郡])(?:[{_K}{_KATA}]{{1,5}}?[区町村])?\s?"
     rf"(?:[{_K}{_KATA}がのケ]|[0-9]+条){{0,12}}?\s?"  # 条: Sapporo's grid ("北1条西2丁目")
     rf"(?:[0-9{_KNUM}]+丁目(?:\s?[0-9]+(?:番地?\s?[0-9]+号?|番地?|-[0-9]+)?)?|[0-9]+番地?(?:\s?[0-9]+号?)?"
@@ -122,28 +89,19 @@ _JA_ADDRESS = re.compile(
 )
 _POSTAL_JA = re.compile(r"〒\s?[0-9]{3}-?[0-9]{4}(?![0-9])")
 _ADDRESS_LEAD = re.compile(r"^.*?(?:住所|所在地|届け?先|送付先|宛先|送り先)[はがを:\s]*")
-_STATES = (
-    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|"
-    "NC|ND|"
-    "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
-)
-_STREET_SUFFIX = (
-    r"(?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|"
-    r"circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|plaza|alley)\.?"
-)
 _CITY_STATE_ZIP = (
-    rf"(?:[A-Z][a-z]+\s?){{1,3}},?\s?(?:{_STATES})(?:\s[0-9]{{5}}(?:-[0-9]{{4}})?)?(?![A-Za-z0-9])"
+    rf"(?:[A-Z][a-z]+\s?){{1,3}},?\s?(?:{STATES})(?:\s[0-9]{{5}}(?:-[0-9]{{4}})?)?(?![A-Za-z0-9])"
 )
 _EN_ADDRESS = re.compile(
     r"(?<![A-Za-z0-9])(?:[0-9]{1,6}[A-Za-z]?\s"
     rf"(?:(?:[A-Z][a-z]+|[0-9]{{1,3}}(?:st|nd|rd|th)|[NSEW]\.?)\s){{1,3}}"
-    rf"{_STREET_SUFFIX}(?:\s(?:[NS][EW]?|[EW])\.?)?|P\.?\s?O\.?\s?Box\s[0-9]+)(?![A-Za-z])"
+    rf"{STREET_SUFFIX}(?:\s(?:[NS][EW]?|[EW])\.?)?|P\.?\s?O\.?\s?Box\s[0-9]+)(?![A-Za-z])"
     r"(?:,?\s?(?i:apt|apartment|suite|ste|unit|room|fl(?:oor)?)\.?\s?#?\s?[A-Za-z0-9-]{1,6}"
     r"|,?\s?#\s?[0-9A-Za-z-]{1,6})?"
     rf"(?:,\s?{_CITY_STATE_ZIP})?"
 )
 _ZIP_EN = re.compile(
-    rf"(?<![A-Za-z])(?:[A-Z][a-z]+(?:\s[A-Z][a-z]+){{0,2}},\s?)?(?:{_STATES})"
+    rf"(?<![A-Za-z])(?:[A-Z][a-z]+(?:\s[A-Z][a-z]+){{0,2}},\s?)?(?:{STATES})"
     r"\s[0-9]{5}(?:-[0-9]{4})?(?![0-9])"
 )
 
@@ -173,13 +131,7 @@ _PERSON = [
     re.compile(rf"(?i:regards|thanks|thank you|cheers|best),\s?({_NAME_EN})\.?\s*$", re.MULTILINE),
     re.compile(rf"({_NAME_EN})(?=-?\s?(?:san|sama|sensei|kun|chan)(?![a-z]))"),
 ]
-_NOT_NAME_WORDS = (  # kinship words, roles and greetings that precede honorifics and cues like names
-    "客 皆 神 王 母 父 兄 姉 弟 妹 娘 嫁 孫 奥 息子 旦那 主人 店員 担当 担当者 運転手 配達員 社長 部長 課長 係長 "
-    "店長 医者 患者 利用者 会員 購入者 各位 業者 管理人 大家 友達 先輩 後輩 看護師 皆さん 彼 彼女 "
-    "ドライバー スタッフ オペレーター サポート お客 Customer Sir Madam Team Support Everyone All There Friend "
-    "Guys Folks Valued Member User Client Hiring Manager Admin Mr Mrs Ms Miss Mx Dr Prof 様"
-)
-_NOT_NAMES = set(_NOT_NAME_WORDS.split())
+_NOT_NAMES = set(NOT_NAME_WORDS.split())
 _NAME_HEAD = re.compile(
     r"^(?:担当者?|営業|店長|部長|課長|係長|社長|主任|係|先輩|後輩|同僚|上司|部下|宛|本日|今日|先日|昨日|毎回)"
     r"|^.*(?:株式会社|有限会社|合同会社|\(株\)|\(有\)|商事|商店|銀行|病院|工業|産業|電機|物産|営業部|総務部|経理部|"
@@ -388,7 +340,7 @@ def _phone_shape(s: str, d: int) -> bool:
 
 def _address_lead(matched: str) -> int:
     """How many leading characters of a Japanese address match are a cue word, not the address."""
-    pref = re.search(_PREF, matched)
+    pref = re.search(PREF, matched)
     if pref and pref.start() > 0 and not matched.startswith("〒"):
         return pref.start()
     lead = _ADDRESS_LEAD.match(matched)
