@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from ...configs import check_choices
 from ...errors import ConfigError
 from ..records import LANGS, check_record, write_records
-from . import en_shifted, en_train, ja_shifted, ja_train
+from . import en_shifted, en_train, en_train_channels, ja_shifted, ja_train, ja_train_channels
 from .builder import Piece, parse, render, slots_of
 from .form_data import EN_FORMS, EN_FORMS_SHIFTED, JA_FORMS, JA_FORMS_SHIFTED
 from .forms import Form, render_form
@@ -97,9 +97,9 @@ def _labels(body: str | Form) -> frozenset[str]:
 def templates() -> tuple[Template, ...]:
     """Every template of every language and split; train and shifted share no style and no template."""
     sources = {
-        ("en", "train"): (en_train.TRAIN, EN_FORMS),
+        ("en", "train"): (en_train.TRAIN | en_train_channels.TRAIN, EN_FORMS),
         ("en", "shifted"): (en_shifted.SHIFTED, EN_FORMS_SHIFTED),
-        ("ja", "train"): (ja_train.TRAIN, JA_FORMS),
+        ("ja", "train"): (ja_train.TRAIN | ja_train_channels.TRAIN, JA_FORMS),
         ("ja", "shifted"): (ja_shifted.SHIFTED, JA_FORMS_SHIFTED),
     }
     out = []

@@ -17,6 +17,10 @@ EN = {
         "Northwind Outfitters|Bluebird Home|Maple & Pine|Cascade Gear|Lumen Lighting Co.|Harbor Tea Co.|"
         "Little Acorn Kids|Driftwood Supply|Peak Cycle Works|Copper Kettle Kitchen"
     ),
+    "handle": _w(  # brand accounts on social media (customers' own handles are left out: ambiguous)
+        "NorthwindHelp|BluebirdHome|MaplePineCo|CascadeGearSupport|LumenLighting|HarborTeaCo|AcornKidsShop|"
+        "DriftwoodSupply|PeakCycleWorks|CopperKettleHQ"
+    ),
     "store": _w(
         "the Union Square store|your downtown location|the mall store|the Elm Street location|"
         "your outlet store|the store on 5th Ave|your airport kiosk|the Westfield location"

@@ -21,6 +21,10 @@ JA = {
         "ナチュラルキッチン|和み堂|ハルカゼ雑貨店|北欧家具ノルド|こもれび珈琲|まるや茶舗|キッズステップ|"
         "スタイルマート|アトリエ結|グリーンリーフ"
     ),
+    "handle": _w(  # brand accounts on social media
+        "nagomido_official|harukaze_zakka|nord_kagu|komorebi_coffee|stylemart_jp|atelier_yui|greenleaf_cs|"
+        "naturalkitchen_jp"
+    ),
     "store": _w(
         "渋谷店|梅田店|名古屋栄店|札幌駅前店|天神店|イオンモール幕張新都心店|横浜ポルタ店|ららぽーと豊洲店|"
         "仙台一番町店|京都河原町店|アウトレット店|本店"

@@ -19,7 +19,7 @@ JA_EMOJI = words("😭|🙇‍♀️|(^^)|(>_<)|💦|m(_ _)m|🙏|(；´Д｀)|�
 def add_noise(pieces: list[Piece], lang: str, rng: random.Random) -> list[Piece]:
     """A noisy copy of the pieces; each kind of noise is drawn independently."""
     pieces = list(pieces)
-    if lang == "en" and rng.random() < 0.07:
+    if lang == "en" and rng.random() < 0.12:
         pieces = [(t.lower(), lab) for t, lab in pieces]
     if rng.random() < 0.12:
         pieces = _literals(pieces, lambda t: t.replace("\n\n", "\n"))
