@@ -142,12 +142,14 @@ def test_pii_synth_train_eval_scrub_commands(model_dir, tmp_path, capsys, monkey
     train = ["pii", "train", "--data", str(data), "--model", str(model_dir), "--out", str(detector)]
     assert main([*train, "--sweep-docs", "40"]) == 0
     assert "threshold" in capsys.readouterr().out and (detector / "detector.json").is_file()
+    assert (tmp_path / "det.work").is_dir() and not (detector / "work").exists()  # training texts stay out
     html = tmp_path / "view.html"
     evaluate = ["pii", "eval", "--detector", str(detector), "--gold", str(gold), "--baselines", "regex"]
-    assert main([*evaluate, "--html", str(html), "--json", str(tmp_path / "s.json")]) == 0
+    scores = tmp_path / "new" / "s.json"  # its folder is created
+    assert main([*evaluate, "--html", str(html), "--json", str(scores)]) == 0
     out = capsys.readouterr().out
     assert "incision" in out and "regex" in out and "char recall" in out and html.is_file()
-    assert set(json.loads((tmp_path / "s.json").read_text())["systems"]) == {"incision", "regex"}
+    assert set(json.loads(scores.read_text())["systems"]) == {"incision", "regex"}
 
     lines = ["Call me at 090-1234-5678, Anna", "", "注文番号は A-1234 です"]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
@@ -158,18 +160,94 @@ def test_pii_synth_train_eval_scrub_commands(model_dir, tmp_path, capsys, monkey
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(records[0]) + "\n"))
     assert main(["pii", "scrub", "--detector", str(detector), "--jsonl", "--text-field", "body"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["id"] == 7 and "pii" in out and len(out["body"]) > 0
+    assert out["id"] == 7 and "pii_spans" in out and len(out["body"]) > 0
     monkeypatch.setattr("sys.stdin", io.StringIO('{"body": "x"}\nnot json\n'))
     assert main(["pii", "scrub", "--detector", str(detector), "--jsonl", "--text-field", "body"]) == 2
     captured = capsys.readouterr()
     assert "stdin line 2 is not valid JSON" in captured.err
-    assert len(captured.out.splitlines()) == 1 and "pii" in json.loads(captured.out)  # the good line is kept
+    assert len(captured.out.splitlines()) == 1 and "pii_spans" in json.loads(captured.out)  # good line kept
     bad = tmp_path / "bad.jsonl"
     bad.write_text(
         '{"text": "ok", "spans": []}\n{"text": "x", "spans": [{"start": 0, "end": 9, "label": "PHONE"}]}\n'
     )
     assert main(["pii", "eval", "--gold", str(bad), "--baselines", "regex"]) == 2
     assert "bad.jsonl line 2" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def pii_detector(tmp_path_factory):
+    """A tiny detector for the scrub command (its spans are arbitrary: the mechanics are tested)."""
+    from incision.pii import synthesize
+    from incision.pii.records import write_records
+
+    folder = tmp_path_factory.mktemp("pii")
+    subject = tiny_subject("llama")
+    subject.model.save_pretrained(folder / "model")
+    subject.tokenizer.save_pretrained(folder / "model")
+    write_records(synthesize(("en", "ja"), 120, seed=0), folder / "train.jsonl")
+    train = ["pii", "train", "--data", str(folder / "train.jsonl"), "--model", str(folder / "model")]
+    assert main([*train, "--out", str(folder / "det"), "--sweep-docs", "40"]) == 0
+    return str(folder / "det")
+
+
+def scrub_cli(monkeypatch, capsys, stdin, *options) -> tuple[int, str, str]:
+    import io
+
+    if isinstance(stdin, bytes):  # a real stream, which the command makes tolerant of bad bytes
+        stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+    else:
+        stdin = io.StringIO(stdin)
+    monkeypatch.setattr("sys.stdin", stdin)
+    code = main(["pii", "scrub", *options])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_pii_scrub_keeps_line_endings_and_survives_bad_characters(pii_detector, monkeypatch, capsys):
+    det = ["--detector", pii_detector, "--style", "mask"]
+    code, out, _ = scrub_cli(monkeypatch, capsys, "Anna 090-1234-5678\n\nno newline at the end", *det)
+    assert code == 0 and out.count("\n") == 2 and not out.endswith("\n")
+    assert [len(s) for s in out.split("\n")] == [18, 0, 21]  # mask keeps lengths
+    code, out, _ = scrub_cli(monkeypatch, capsys, "lone \ud800 surrogate\n", *det)
+    assert code == 0 and len(out) == 17 and "\ud800" not in out  # replaced one for one
+    code, out, _ = scrub_cli(monkeypatch, capsys, b"bad \xff byte\n", *det)
+    assert code == 0 and len(out) == len("bad \ufffd byte\n")
+    lines = (
+        '{"text": "call 090-1234-5678"}\n{"text": "bad \\ud800 here", "note": "\\udc00"}\n{"text": "ok"}\n'
+    )
+    code, out, _ = scrub_cli(monkeypatch, capsys, lines, "--detector", pii_detector, "--jsonl")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(records) == 3 and records[1]["note"] == "\ufffd"
+    assert len(records[1]["text"]) >= 1 and all(
+        0 <= s["start"] < s["end"] <= len("bad \ud800 here") for s in records[1]["pii_spans"]
+    )
+
+
+def test_pii_scrub_refuses_to_overwrite_and_never_writes_twice(pii_detector, monkeypatch, capsys):
+    from incision.pii.detector import Detector
+
+    det = ["--detector", pii_detector, "--jsonl"]
+    lines = '{"text": "one"}\n{"text": "two", "pii_spans": []}\n{"text": "three"}\n'
+    code, out, err = scrub_cli(monkeypatch, capsys, lines, *det)
+    assert code == 2 and "stdin line 2 already has a field 'pii_spans'" in err
+    assert len(out.splitlines()) == 1  # what was read before the bad line, once
+    code, out, err = scrub_cli(monkeypatch, capsys, "text\n", "--detector", pii_detector, "--style", "hash")
+    assert code == 2 and "salt" in err and out == ""
+
+    calls = []
+    real = Detector.find_batch
+
+    def failing(self, texts, *a, **k):
+        calls.append(len(texts))
+        if len(calls) == 2:
+            raise RuntimeError("the detector failed")
+        return real(self, texts, *a, **k)
+
+    monkeypatch.setattr(Detector, "find_batch", failing)
+    monkeypatch.setattr("incision.cli.pii.SCRUB_BATCH", 1)
+    with pytest.raises(RuntimeError, match="the detector failed"):
+        scrub_cli(monkeypatch, capsys, "one\ntwo\nthree\n", "--detector", pii_detector)
+    assert calls == [1, 1] and capsys.readouterr().out.count("\n") == 1  # no re-run, no second write
 
 
 def test_demo_command_runs_the_flagship_pipeline(model_dir, tmp_path, capsys, monkeypatch):
@@ -199,3 +277,20 @@ def test_demo_command_runs_the_flagship_pipeline(model_dir, tmp_path, capsys, mo
     assert (out / "detector" / "detector.json").is_file() and (out / "report.html").is_file()
     scores = json.loads((out / "scores.json").read_text())
     assert set(scores["style-shifted synthetic"]["systems"]) == {"incision", "regex"}
+
+
+def test_demo_without_a_shifted_record_that_has_pii(model_dir, tmp_path, capsys, monkeypatch):
+    """A tiny --n-test may draw no record with spans: the example is skipped, not a StopIteration."""
+    import incision.pii.synth as synth
+
+    real = synth.synthesize
+    monkeypatch.setattr("incision.pii.presidio.available", lambda langs=None: False)
+    monkeypatch.setattr(
+        synth,
+        "synthesize",
+        lambda *a, split="train", **k: real(*a, split=split, pii_free=float(split != "train"), **k),
+    )
+    out = tmp_path / "demo"
+    assert main(["demo", "--model", str(model_dir), "--out", str(out), "--n", "120", "--n-test", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "style-shifted synthetic: 2 records" in printed and "example (synthetic)" not in printed

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import random
 import re
 
 import numpy as np
 import pytest
 
-from incision import ConfigError
+from incision import ConfigError, InputError
 from incision.pii.decode import decode_spans
 from incision.pii.records import Span
 from incision.pii.scrub import scrub
@@ -62,6 +63,38 @@ def test_types_and_non_joiners_split_runs():
     assert [text[s.start : s.end] for s in spans] == ["Anna", "Ben"]
 
 
+def test_leading_space_tokens_split_types_and_separators_split_values():
+    """Gemma's word tokens carry their leading space (" Smith"): a space is a boundary between types,
+    and ". " or " / " between two values of one type ends the first."""
+    text = "Contact Anna Smith anna@x.com or 090-1234-5678 / 03-1234-5678. Anna. Bob"
+    names = ["none", "PERSON", "PHONE", "EMAIL"]
+    pieces = [("Contact", None), (" Anna", 1), (" Smith", 1), (" anna", 3), ("@", 3), ("x.com", 3)]
+    pieces += [(" or", None), (" 090-1234-5678", 2), (" /", None), (" 03-1234-5678", 2), (".", None)]
+    pieces += [(" Anna", 1), (".", None), (" Bob", 1)]
+    starts, ends, proba, cursor = [], [], [], 0
+    for piece, label in pieces:
+        starts.append(text.index(piece, cursor))
+        ends.append(starts[-1] + len(piece))
+        cursor = ends[-1]
+        proba.append(np.eye(4)[label or 0] * 0.97 + 0.0075)
+    spans = decode_spans(text, starts, ends, np.array(proba), names, 0.5)
+    assert [(text[s.start : s.end], s.label) for s in spans] == [
+        ("Anna Smith", "PERSON"),
+        ("anna@x.com", "EMAIL"),
+        ("090-1234-5678", "PHONE"),
+        ("03-1234-5678", "PHONE"),
+        ("Anna", "PERSON"),
+        ("Bob", "PERSON"),
+    ]
+
+
+def test_a_line_break_ends_a_value_and_punctuation_alone_is_no_span():
+    text = "Anna\nBob ・ -"
+    pieces = [("Anna", "PERSON"), ("Bob", "PERSON"), ("・", "PERSON"), ("-", "PHONE")]
+    spans = decode_spans(text, *tokens_of(text, pieces), NAMES, 0.5)
+    assert [text[s.start : s.end] for s in spans] == ["Anna", "Bob"]
+
+
 def test_edges_are_trimmed_but_paired_brackets_kept():
     text = "「田中」 (555) 123-4567."
     starts, ends, proba = tokens_of(
@@ -103,11 +136,11 @@ def test_scrubbing_changes_only_pii_characters(style):
             for a, b in zip([0] + [s.end for s in spans], [s.start for s in spans] + [len(text)], strict=True)
         ]
         pattern = "(.*?)".join(re.escape(k) for k in kept)
-        match = re.fullmatch(pattern, scrub(text, spans, style), flags=re.DOTALL)
+        match = re.fullmatch(pattern, scrub(text, spans, style, salt="s"), flags=re.DOTALL)
         assert match is not None, (text, spans)
         for span, replacement in zip(spans, match.groups(), strict=True):
             value = text[span.start : span.end]
-            assert replacement != value or style == "fake"
+            assert replacement != value
             if style == "mask":
                 assert replacement == "*" * len(value)
 
@@ -117,17 +150,37 @@ def test_styles():
     spans = [Span(5, 21, "EMAIL"), Span(25, 41, "EMAIL")]
     assert scrub(text, spans, "label") == "Mail [EMAIL] or [EMAIL] now"
     assert scrub(text, spans, "mask") == "Mail " + "*" * 16 + " or " + "*" * 16 + " now"
-    hashed = scrub(text, spans, "hash")
-    assert hashed == scrub(text, spans, "hash") and hashed != scrub(text, spans, "hash", salt="secret")
-    same = scrub("anna@example.com anna@example.com", [Span(0, 16, "EMAIL"), Span(17, 33, "EMAIL")], "hash")
-    assert same.split()[0] == same.split()[1]  # stable per value
-    faked = scrub(text, spans, "fake")
-    assert faked == scrub(text, spans, "fake") and "anna@example.com" not in faked and "@" in faked
+    hashed = scrub(text, spans, "hash", salt="k1")
+    assert hashed == scrub(text, spans, "hash", salt="k1") != scrub(text, spans, "hash", salt="k2")
+    assert hashed.split()[1] == hashed.split()[3]  # one tag per value, whatever its case
+    phones = "090-1234-5678 ０９０１２３４５６７８"  # and whatever its width and separators
+    tags = scrub(phones, [Span(0, 13, "PHONE"), Span(14, 25, "PHONE")], "hash", salt="k1").split()
+    assert tags[0] == tags[1]
+    faked = scrub(text, spans, "fake", salt="k1")
+    assert faked == scrub(text, spans, "fake", salt="k1") and "anna@example.com" not in faked and "@" in faked
     assert faked.startswith("Mail ") and faked.endswith(" now")
     with pytest.raises(ConfigError, match="style must be one of"):
         scrub(text, spans, "blur")
-    with pytest.raises(ConfigError, match="overlaps"):
+    with pytest.raises(ConfigError, match="'hash' needs a secret salt"):
+        scrub(text, spans, "hash")
+    with pytest.raises(InputError, match="overlaps"):
         scrub(text, [Span(0, 10, "EMAIL"), Span(5, 12, "EMAIL")])
+    with pytest.raises(InputError, match=r"\[5, 3\) is empty"):
+        scrub(text, [Span(5, 3, "EMAIL")])
+
+
+def test_fakes_follow_the_message_language_and_never_return_the_value(monkeypatch):
+    text = "お電話は090-1234-5678まで"
+    faked = scrub(text, [Span(4, 17, "PHONE")], "fake", salt="k")
+    assert faked.startswith("お電話は") and faked.endswith("まで") and faked[4] == "0"  # a Japanese number
+    calls = []
+
+    def echo_first(label, japanese, seed):  # faker's pools hold real names: the first draw is the value
+        calls.append(seed)
+        return "山田 太郎" if len(calls) == 1 else "佐藤 花子"
+
+    monkeypatch.setattr(importlib.import_module("incision.pii.scrub"), "fake_value", echo_first)
+    assert scrub("山田 太郎様", [Span(0, 5, "PERSON")], "fake", salt="k") == "佐藤 花子様"
 
 
 def test_a_value_typed_differently_piece_by_piece_stays_one_span():

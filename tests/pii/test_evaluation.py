@@ -10,7 +10,7 @@ import pytest
 
 from incision import InputError
 from incision.pii.evaluation import PiiReport, evaluate_spans, iou, match_spans, table
-from incision.pii.records import PII_LABELS, Span
+from incision.pii.records import PII_LABELS, Span, read_records, write_records
 from incision.pii.report import COLOURS, write_html
 
 
@@ -274,3 +274,19 @@ def test_html_report_survives_control_characters_and_lone_surrogates(tmp_path):
     assert sorted(parser.marks[(0, "x")]) == list(range(6, 14))
     with pytest.raises(InputError, match="'x' has spans for 0 records"):
         write_html(tmp_path / "r.html", records, {"x": []}, title="t")
+
+
+def test_gold_files_round_trip_and_name_their_bad_line(tmp_path):
+    """U+2028 inside a text is not a line break of the file; a lone surrogate is read as U+FFFD."""
+    texts = ["Anna\u2028Smith\u0085ok", "bad \ud800 here"]
+    path = tmp_path / "gold.jsonl"
+    path.write_text(
+        "\n".join(json.dumps({"id": k, "lang": "en", "text": t, "spans": []}) for k, t in enumerate(texts)),
+        encoding="utf-8",
+    )
+    records = read_records(path)
+    assert [r["text"] for r in records] == [texts[0], "bad \ufffd here"]
+    assert read_records(write_records(records, tmp_path / "again.jsonl")) == records
+    path.write_text(path.read_text(encoding="utf-8") + '\n{"text": "x", "spans": [}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"gold\.jsonl line 3 is not valid JSON"):
+        read_records(path)

@@ -32,6 +32,13 @@ def test_overlaps_merge_within_a_label_then_the_best_score_wins():
     assert P._non_overlapping("   ", [(0.9, 0, 3, "PERSON")]) == []
 
 
+def test_spans_are_trimmed_like_the_detectors():
+    text = "Anna), call (555) 123-4567."
+    scored = [(0.9, 0, 6, "PERSON"), (0.7, 11, 27, "PHONE")]  # "Anna)," and " (555) 123-4567."
+    assert P._non_overlapping(text, scored) == [Span(0, 4, "PERSON"), Span(12, 26, "PHONE")]
+    assert P._non_overlapping("a .,; b", [(0.9, 1, 5, "PERSON")]) == []
+
+
 def test_chunks_cover_the_text_and_cut_at_line_ends(monkeypatch):
     monkeypatch.setattr(P, "_CHUNK", 10)
     text = "aaaa\nbbbbbbbbbbbbbbbbbbbbbb\ncc。dd"
@@ -40,6 +47,18 @@ def test_chunks_cover_the_text_and_cut_at_line_ends(monkeypatch):
     assert [offset for offset, _ in chunks] == [0, 5, 15, 25]
     assert all(len(piece) <= 10 for _, piece in chunks)
     assert P._chunks("") == []
+
+
+def test_chunks_prefer_a_line_break_to_a_later_space():
+    text = "Intro line.\n" + "x" * 4970 + " call me: 555 123 4567 thanks"
+    chunks = P._chunks(text)
+    assert "".join(piece for _, piece in chunks) == text
+    assert chunks[0] == (0, "Intro line.\n")  # not cut at the space inside the phone number
+    assert any("555 123 4567" in piece for _, piece in chunks)
+    text = "One. " + "y" * 4990 + " 555 123 4567"  # no line break: after the sentence end
+    assert P._chunks(text)[0] == (0, "One. ")
+    text = "z" * 4990 + " 5551234567 more"  # only spaces: the last one in the window
+    assert P._chunks(text) == [(0, "z" * 4990 + " "), (4991, "5551234567 more")]
 
 
 def test_unavailable_presidio_is_reported_not_imported(monkeypatch):

@@ -56,8 +56,9 @@ def run_demo(args) -> None:
         print(f"\n### {name}: {len(records)} records\n{result.table()}")
         print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items()))
     (out / "scores.json").write_text(json.dumps(scores, indent=1))
-    example = next(r for r in shifted if r["spans"])
-    print(f"\nexample (synthetic):\n  {example['text']}\n  {detector.scrub(example['text'])}")
+    example = next((r for r in shifted if r["spans"]), None)  # a tiny --n-test may have none
+    if example is not None:
+        print(f"\nexample (synthetic):\n  {example['text']}\n  {detector.scrub(example['text'])}")
     print(
         f"\ndetector in {out / 'detector'}/, report in {out / 'report.html'}, {time.perf_counter() - start:.0f} s"
     )

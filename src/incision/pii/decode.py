@@ -1,10 +1,11 @@
 """Token scores → character spans.
 
-A token is PII when P(not "none") reaches the threshold. Touching PII tokens form one run, and so do
-tokens of the same likeliest type split only by whitespace or joiners (a phone number's spaces, a name's
-middle dot); a run's type is the class with the most probability over its tokens. Byte-level pieces already map to whole characters (see
+A token is PII when P(not "none") reaches the threshold. Touching PII tokens form one run; so do tokens
+of the same likeliest type split only by spaces on one line or by one joiner (a phone number's hyphen,
+a name's middle dot), never by a sentence or list separator (". ", " / "). A run's type is the class
+with the most probability over its tokens. Byte-level pieces already map to whole characters (see
 `incision.tokens`), so spans never cut a character. Edges are trimmed of whitespace and punctuation that
-no PII value starts or ends with.
+no PII value starts or ends with, and a span without a letter or digit is dropped.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import numpy as np
 
 from .records import Span
 
-# Characters that may separate two tokens of one value without ending it.
-JOINERS = frozenset(" \u3000-‐‑–—_./・·'’")
-LEADING_TRIM = frozenset("\"'“”‘’「『【《〈［[{<,.;:!?、。，．：；！？…")
-TRAILING_TRIM = frozenset("\"'“”‘’」』】》〉］]}>,.;:!?、。，．：；！？…")
+# One of these between two tokens of one type does not end a value ("090-1234", "J.Smith", "山田・花子").
+JOINERS = frozenset("-‐‑–—_./・·'’")
+LEADING_TRIM = frozenset("\"'“”‘’「『【《〈［[{<,.;:!?、。，．：；！？…-‐‑–—_/・·")
+TRAILING_TRIM = frozenset("\"'“”‘’」』】》〉］]}>,.;:!?、。，．：；！？…-‐‑–—_/・·")
 
 
 def decode_spans(
@@ -47,7 +48,8 @@ def decode_spans(
         start, end = int(starts[t]), int(ends[t])
         if end <= start:
             continue  # specials cover no text
-        if runs and _joinable(text, runs[-1][1], start, same_kind=kind[t] == kind[runs[-1][2][-1]]):
+        same_kind = bool(runs) and kind[t] == kind[runs[-1][2][-1]]
+        if runs and _joinable(text, runs[-1][1], start, end, same_kind):
             runs[-1][1] = max(runs[-1][1], end)
             runs[-1][2].append(t)
         else:
@@ -57,7 +59,7 @@ def decode_spans(
     spans = [
         _trimmed(text, start, end, label_names[_run_label(proba, tokens)]) for start, end, tokens in runs
     ]
-    return _without_overlaps([s for s in spans if s is not None])
+    return [s for s in spans if s is not None]  # runs are disjoint: a token that overlaps joins
 
 
 def _run_label(proba_TC: np.ndarray, tokens: list[int]) -> int:
@@ -66,15 +68,19 @@ def _run_label(proba_TC: np.ndarray, tokens: list[int]) -> int:
     return int(proba_TC[tokens, 1:].sum(0).argmax()) + 1
 
 
-def _joinable(text: str, end: int, start: int, same_kind: bool) -> bool:
-    """Whether a token continues a run. Of the same type: when only joiners lie between them. Of another
-    type: when it shares a character with the run, or touches it inside one word-like stretch (digits
-    to digits, letters to letters, or through a joiner such as a phone number's hyphen)."""
+def _joinable(text: str, end: int, start: int, token_end: int, same_kind: bool) -> bool:
+    """Whether the token [start, token_end) continues a run ending at `end`. Always when they share a
+    character. Of the same type: across spaces on one line, or across one joiner. Of another type: only
+    when touching inside one word-like stretch (digit to digit, letter to letter, or through a joiner);
+    a leading space (Gemma's " Smith") is a boundary."""
     if start < end:
         return True
+    while end < start < token_end - 1 and text[start].isspace():
+        start += 1  # the token's own leading space belongs to the gap
+    gap = text[end:start]
     if same_kind:
-        return all(c in JOINERS for c in text[end:start])
-    if start > end:
+        return (not gap.strip() and "\n" not in gap) or (len(gap) == 1 and gap in JOINERS)
+    if gap:
         return False
     left, right = text[end - 1], text[start]
     return left in JOINERS or right in JOINERS or _script(left) == _script(right) != "other"
@@ -89,17 +95,29 @@ def _script(char: str) -> str:
 
 
 def _trimmed(text: str, start: int, end: int, label: str) -> Span | None:
-    while start < end and (text[start].isspace() or text[start] in LEADING_TRIM):
-        start += 1
-    while end > start and (text[end - 1].isspace() or text[end - 1] in TRAILING_TRIM):
-        end -= 1
-    # a bracket is kept only with its partner: "(555) 123-4567" keeps both, "Anna)" loses one
-    if end > start and text[end - 1] in ")）" and not any(c in "(（" for c in text[start:end]):
-        end -= 1
-    if end > start and text[start] in "(（" and not any(c in ")）" for c in text[start:end]):
-        start += 1
-    start, end = _without_particles(text, start, end)
-    return Span(start, end, label) if end > start else None
+    bounds = trim_bounds(text, start, end)
+    if bounds is None:
+        return None
+    start, end = _without_particles(text, *bounds)
+    return Span(start, end, label) if any(c.isalnum() for c in text[start:end]) else None
+
+
+def trim_bounds(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """[start, end) without the whitespace and punctuation no PII value starts or ends with, and without
+    a bracket whose partner is outside ("(555) 123-4567" keeps both, "Anna)" loses one); None when
+    nothing is left. Every system that is compared (probe, regex, Presidio) is trimmed by this."""
+    while True:
+        before = start, end
+        while start < end and (text[start].isspace() or text[start] in LEADING_TRIM):
+            start += 1
+        while end > start and (text[end - 1].isspace() or text[end - 1] in TRAILING_TRIM):
+            end -= 1
+        if end > start and text[end - 1] in ")）" and not any(c in "(（" for c in text[start:end]):
+            end -= 1
+        if end > start and text[start] in "(（" and not any(c in ")）" for c in text[start:end]):
+            start += 1
+        if (start, end) == before:
+            return (start, end) if end > start else None
 
 
 def _without_particles(text: str, start: int, end: int) -> tuple[int, int]:
@@ -120,20 +138,3 @@ def _without_particles(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _hiragana(char: str) -> bool:
     return "\u3041" <= char <= "\u309f"
-
-
-def _without_overlaps(spans: list[Span]) -> list[Span]:
-    """Pieces of one character can put two runs on the same characters: the longer run keeps them."""
-    result: list[Span] = []
-    for span in sorted(spans):
-        if result and span.start < result[-1].end:
-            last = result[-1]
-            if span.end - span.start > last.end - last.start:
-                result[-1] = Span(last.start, span.start, last.label) if span.start > last.start else span
-                if span.start > last.start:
-                    result.append(span)
-            elif span.end > last.end:
-                result.append(Span(last.end, span.end, span.label))
-            continue
-        result.append(span)
-    return [s for s in result if s.end > s.start]

@@ -7,17 +7,16 @@ A detector is a folder: `detector.json` (model, site, threshold, operating point
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, StoreError
 from ..probes import LinearProbe
 from .decode import decode_spans
-from .records import Span
+from .records import Span, clean_text
 from .scrub import Style, scrub
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: training facts under "meta"
 
 
 @dataclass
@@ -75,12 +74,13 @@ class Detector:
         return found
 
     def scrub(self, text: str, style: Style = "label", salt: str = "") -> str:
-        """`text` with its PII replaced and every other character untouched."""
-        return scrub(text, self.find(text), style, salt)
+        """`text` with its PII replaced and every other character untouched (a lone surrogate, which no
+        encoder can write, becomes U+FFFD)."""
+        return self.scrub_batch([text], style, salt)[0]
 
-    def scrub_batch(self, texts: list[str], style: Style = "label", salt: str = "") -> Iterator[str]:
-        for text, spans in zip(texts, self.find_batch(texts), strict=True):
-            yield scrub(text, spans, style, salt)
+    def scrub_batch(self, texts: list[str], style: Style = "label", salt: str = "") -> list[str]:
+        texts = [_checked_text(t, k) for k, t in enumerate(texts)]
+        return [scrub(t, spans, style, salt) for t, spans in zip(texts, self.find_batch(texts), strict=True)]
 
     # -- artifacts -----------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
@@ -94,9 +94,10 @@ class Detector:
             "threshold": self.threshold,
             "seed_threshold": self.seed_threshold,
             "labels": self.labels,
-            **self.meta,
+            "meta": self.meta,
         }
-        (folder / "detector.json").write_text(json.dumps(cfg, indent=1, ensure_ascii=False))
+        text = json.dumps(cfg, indent=1, ensure_ascii=False)
+        (folder / "detector.json").write_text(text, encoding="utf-8")
         return folder
 
     @classmethod
@@ -111,14 +112,19 @@ class Detector:
             ) from None
         if not isinstance(cfg, dict) or cfg.get("format_version") != FORMAT_VERSION:
             raise StoreError(f"detector {str(folder)!r} is not of format {FORMAT_VERSION}; train it again")
+        missing = [k for k in ("model", "threshold", "seed_threshold", "labels", "meta") if k not in cfg]
+        if missing:
+            raise StoreError(f"detector {str(folder)!r} lacks {missing} in detector.json; train it again")
         if subject is None:
             from .. import load
 
             subject = load(cfg["model"])
         probe = LinearProbe.load(folder / "probe", subject=subject)
-        skip = ("format_version", "kind", "model", "site", "threshold", "seed_threshold", "labels")
-        meta = {k: v for k, v in cfg.items() if k not in skip}
-        return cls(subject, probe, float(cfg["threshold"]), float(cfg.get("seed_threshold", 0.95)), meta)
+        if cfg["labels"] != probe.label_names[1:]:
+            raise StoreError(
+                f"detector {str(folder)!r}: labels {cfg['labels']} differ from its probe's {probe.label_names[1:]}"
+            )
+        return cls(subject, probe, float(cfg["threshold"]), float(cfg["seed_threshold"]), cfg["meta"])
 
 
 def _checked_text(text, index: int) -> str:
@@ -126,6 +132,4 @@ def _checked_text(text, index: int) -> str:
     offset still points at the same character."""
     if not isinstance(text, str):
         raise InputError(f"text {index} must be a string, got {type(text).__name__}")
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
-        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
-    return text
+    return clean_text(text)

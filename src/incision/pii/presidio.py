@@ -28,6 +28,7 @@ import logging
 from collections.abc import Sequence
 
 from ..errors import ConfigError, InputError
+from .decode import trim_bounds
 from .records import LANGS, Span
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ _GINZA_TO_PRESIDIO = {
 _NER_ENTITIES = {"en": ["PERSON", "LOCATION", "DATE_TIME", "NRP"]}
 _NER_ENTITIES["ja"] = [*_NER_ENTITIES["en"], "PHONE_NUMBER", "EMAIL_ADDRESS"]
 _CHUNK = 5000  # characters per analyzer call: Sudachi refuses long inputs, spaCy caps at 1M
+_CUTS = ("\n", "。", ". ", " ")  # where a chunk may end, best first
 
 
 def available(langs: Sequence[str] = LANGS) -> bool:
@@ -154,7 +156,7 @@ class PresidioBaseline:
         self._analyzer = _build_analyzer(langs)
 
     def find(self, text: str, lang: str) -> list[Span]:
-        """Sorted, non-overlapping spans of `text` (in language `lang`), whitespace trimmed."""
+        """Sorted, non-overlapping spans of `text` (in language `lang`), trimmed by `trim_bounds`."""
         if not isinstance(text, str):
             raise InputError(f"text must be a string, got {type(text).__name__}")
         if lang not in self.langs:
@@ -169,17 +171,23 @@ class PresidioBaseline:
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:
-    """(offset, piece) pairs covering `text`, cut after a line break or sentence end where possible."""
+    """(offset, piece) pairs covering `text`, cut after the last line break of a window, else its last
+    sentence end, else its last space: values rarely span a line, often span a space ("555 123 4567")."""
     pieces, start = [], 0
     while len(text) - start > _CHUNK:
         window = text[start : start + _CHUNK]
-        cut = max(window.rfind(sep) for sep in ("\n", "。", ". ", " "))
-        end = start + (cut + 1 if cut > 0 else _CHUNK)
+        end = start + next((cut for sep in _CUTS if (cut := _last_cut(window, sep))), _CHUNK)
         pieces.append((start, text[start:end]))
         start = end
     if start < len(text):
         pieces.append((start, text[start:]))
     return pieces
+
+
+def _last_cut(window: str, sep: str) -> int:
+    """Where a piece of `window` ending just after its last `sep` ends (0 when there is none)."""
+    found = window.rfind(sep)
+    return found + len(sep) if found >= 0 else 0
 
 
 def _merge_same_label(scored: list[tuple[float, int, int, str]]) -> list[tuple[float, int, int, str]]:
@@ -195,13 +203,11 @@ def _merge_same_label(scored: list[tuple[float, int, int, str]]) -> list[tuple[f
 
 
 def _non_overlapping(text: str, scored: list[tuple[float, int, int, str]]) -> list[Span]:
-    """Same-label overlaps merged, then the highest score (then the longest) wins; whitespace trimmed."""
+    """Same-label overlaps merged, then the highest score (then the longest) wins; each span trimmed as
+    the detector's are (`trim_bounds`), so the compared systems differ in what they find, not in edges."""
     taken: list[Span] = []
     for _, start, end, label in sorted(_merge_same_label(scored), key=lambda r: (-r[0], r[1] - r[2], r[1])):
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if start < end and all(end <= s.start or s.end <= start for s in taken):
-            taken.append(Span(start, end, label))
+        bounds = trim_bounds(text, start, end)
+        if bounds is not None and all(bounds[1] <= s.start or s.end <= bounds[0] for s in taken):
+            taken.append(Span(*bounds, label))
     return sorted(taken)

@@ -77,11 +77,28 @@ def check_record(record: object, where: str) -> dict:
     return {**record, "spans": [s.to_dict() for s in spans]}
 
 
+def clean_text(text: str) -> str:
+    """`text` with each lone surrogate (from broken JSON escapes) replaced by U+FFFD, one for one, so
+    every offset still points at the same character and the text can be encoded."""
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
+def parse_json_line(line: str, where: str) -> object:
+    """One JSON value from one line; the error names `where` (file and line), never the text."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{where} is not valid JSON ({e.msg}, column {e.colno})") from None
+
+
 def read_records(path: str | Path) -> list[dict]:
-    """Every record of a JSONL file, checked; an error names the file and line."""
+    """Every record of a JSONL file, checked; an error names the file and line. Lines end at "\n" only
+    (JSON keeps U+2028 and friends raw inside strings); lone surrogates become U+FFFD."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read records from {str(path)!r} ({type(e).__name__})") from None
     records = []
@@ -89,11 +106,8 @@ def read_records(path: str | Path) -> list[dict]:
         if not line.strip():
             continue
         where = f"{path.name} line {number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{where} is not valid JSON ({e.msg} at column {e.colno})") from None
-        records.append(check_record(record, where))
+        record = check_record(parse_json_line(line, where), where)
+        records.append({**record, "text": clean_text(record["text"])})
     return records
 
 

@@ -16,7 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..errors import InputError
-from .records import LANGS, Span
+from .decode import trim_bounds
+from .records import Span
 from .regex_words import EN_CUES, JA_CUES, NOT_NAME_WORDS, PREF, STATES, STREET_SUFFIX
 
 _DASHES = "‐‑‒–—―−"  # NFKC keeps these; people type them as hyphens in phone numbers and postcodes
@@ -199,14 +200,14 @@ def iban_ok(code: str) -> bool:
 
 
 class RegexBaseline:
-    """Rule-based PII spans: `find(text)` returns sorted, non-overlapping, whitespace-trimmed `Span`s."""
+    """Rule-based PII spans: `find(text)` returns sorted, non-overlapping `Span`s, trimmed as the
+    detector's are (`trim_bounds`)."""
 
-    def find(self, text: str, lang: str | None = None) -> list[Span]:
-        """PII spans of `text`; patterns of both languages always run (mixed-script messages are common)."""
+    def find(self, text: str) -> list[Span]:
+        """PII spans of `text`. It takes no language: patterns of both always run, as mixed-script
+        messages are common."""
         if not isinstance(text, str):
             raise InputError(f"text must be a string, got {type(text).__name__}")
-        if lang is not None and lang not in LANGS:
-            raise InputError(f"lang {lang!r} is not one of {list(LANGS)}")
         norm, origin = normalize(text)
         cues = [(m.end(), m.lastgroup.removesuffix("_ja")) for m in _CUES.finditer(norm)]
         runs = list(_RUN.finditer(norm))
@@ -216,10 +217,10 @@ class RegexBaseline:
         for c in _resolve(candidates, len(norm)):
             if c.label in ("URL", "DATE"):
                 continue
-            start, end = _trim(norm, c.start, c.end)
-            if start < end:
-                start, end = origin[start], origin[end - 1] + 1
-                spans.append(Span(start, end, c.label))
+            # trimmed on the original text, as the detector's and Presidio's spans are
+            bounds = trim_bounds(text, origin[c.start], origin[c.end - 1] + 1)
+            if bounds is not None:
+                spans.append(Span(*bounds, c.label))
         return sorted(spans)
 
     def _patterns(self, ctx: _Context) -> list[_Candidate]:
@@ -356,13 +357,3 @@ def _resolve(candidates: list[_Candidate], length: int) -> list[_Candidate]:
             free[c.start : c.end] = bytes(c.end - c.start)
             taken.append(c)
     return taken
-
-
-def _trim(norm: str, start: int, end: int) -> tuple[int, int]:
-    """The span without surrounding whitespace and list punctuation."""
-    strip = " \t\r\n,;:、。"
-    while start < end and (norm[start] in strip or norm[start].isspace()):
-        start += 1
-    while end > start and (norm[end - 1] in strip or norm[end - 1].isspace()):
-        end -= 1
-    return start, end

@@ -18,14 +18,24 @@ EN_CUES = {
     r"branch|sort code|swift|product|qty|quantity|price|total|deliver(?:y|ed)?|ship(?:ped|ping|s)?|"
     r"arriv(?:e|ed|al)|expir(?:y|es|ation)|valid|due|dated?|version|room|flight|parcel|package",
 }
+
+
+def _ascii(words: str) -> str:
+    """`words` as written (the cues are compiled case-blind) and not inside a longer ASCII word."""
+    return rf"(?<![A-Za-z])(?-i:{words})(?![A-Za-z])"
+
+
+# Japanese has no word boundaries, so its cues match anywhere, except the ASCII ones: "JAN" must not
+# match in "Janet" (TEL and FAX are English cues, bounded the same way).
 JA_CUES = {
-    "phone": r"電話|携帯|連絡先|ファックス|ファクス|TEL|FAX|でんわ",
+    "phone": r"電話|携帯|連絡先|ファックス|ファクス|でんわ",
     "card": r"カード|クレジット|クレカ",
     "gov": r"マイナンバー|個人番号|旅券|パスポート|免許",
     "bank": r"口座|普通預金|当座預金|普通|当座|貯金",
     "postal": r"郵便番号",
     "dob": r"生年月日|誕生日|生まれ年月日",
-    "neg": r"(?:ポイント|ギフト|会員|メンバーズ|プリペイド|図書|診察券|T)カード|バーコード|JAN|"
+    "neg": rf"(?:ポイント|ギフト|会員|メンバーズ|プリペイド|図書|診察券|{_ascii('T')})カード|"
+    rf"バーコード|{_ascii('JAN')}|"
     r"注文|追跡|伝票|請求|品番|型番|商品|予約|受付|問い?合わ?せ番号|管理番号|会員|ポイント|シリアル|"
     r"配送|配達|発送|到着|お届け|レシート|領収|クーポン|支店|店番|金融機関|銀行コード|合計|価格|金額|数量|"
     r"有効期限|期限|部屋|便名|荷物",

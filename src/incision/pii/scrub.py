@@ -2,51 +2,73 @@
 
 Styles: `label` ([PHONE]), `mask` (one * per character), `hash` (a stable tag per value: the same email
 gets the same tag everywhere, so conversations stay linkable without the value), `fake` (a same-type
-value from faker, stable per value too, in Japanese when the value is).
+value from faker, stable per value too, in Japanese when the text is). `hash` and `fake` are keyed by a
+secret salt: without one, a tag could be reversed by hashing guesses (every mobile number in minutes).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random
 import re
-from typing import Literal
+import unicodedata
+from typing import Literal, get_args
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from .records import Span
 
 Style = Literal["label", "mask", "hash", "fake"]
-STYLES = ("label", "mask", "hash", "fake")
+STYLES = get_args(Style)
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+_DIGIT_LABELS = frozenset({"PHONE", "CREDIT_CARD", "GOV_ID", "BANK_ACCOUNT"})
 
 
 def scrub(text: str, spans: list[Span], style: Style = "label", salt: str = "") -> str:
-    """`text` with each span replaced; `salt` keys the `hash` and `fake` styles (set a secret one so that
-    tags cannot be reversed by hashing guesses)."""
+    """`text` with each span replaced; `salt` is the secret that keys the `hash` and `fake` styles."""
     if style not in STYLES:
         raise ConfigError(f"scrub style must be one of {list(STYLES)}, got {style!r}")
+    if style in ("hash", "fake") and not salt:
+        raise ConfigError(f"scrub style {style!r} needs a secret salt: without one its tags can be reversed")
+    japanese = bool(_JAPANESE.search(text))  # fakes follow the message's language, not the value's
     pieces, cursor = [], 0
     for span in sorted(spans):
-        if span.start < cursor or span.end > len(text):
-            raise ConfigError(f"span [{span.start}, {span.end}) overlaps another or runs past the text")
-        pieces += [
-            text[cursor : span.start],
-            _replacement(text[span.start : span.end], span.label, style, salt),
-        ]
+        if not cursor <= span.start < span.end <= len(text):
+            raise InputError(
+                f"span [{span.start}, {span.end}) is empty, overlaps another or runs past the text's "
+                f"{len(text)} characters"
+            )
+        value = text[span.start : span.end]
+        pieces += [text[cursor : span.start], _replacement(value, span.label, style, salt, japanese)]
         cursor = span.end
     pieces.append(text[cursor:])
     return "".join(pieces)
 
 
-def _replacement(value: str, label: str, style: str, salt: str) -> str:
+def canonical(value: str, label: str) -> str:
+    """One form per value, so that "Anna@X.com" and "anna@x.com", or "090-1234-5678" typed full width
+    or without hyphens, get one tag."""
+    value = unicodedata.normalize("NFKC", value).casefold()
+    if label in _DIGIT_LABELS:
+        return "".join(c for c in value if c.isalnum())
+    return " ".join(value.split())
+
+
+def _replacement(value: str, label: str, style: str, salt: str, japanese: bool) -> str:
     if style == "label":
         return f"[{label}]"
     if style == "mask":
         return "*" * len(value)
-    digest = hashlib.sha256(f"{salt}\x00{label}\x00{value}".encode()).hexdigest()
+    key = canonical(value, label)
+    digest = hashlib.sha256(f"{salt}\x00{key}".encode("utf-8", "surrogatepass")).hexdigest()
     if style == "hash":
         return f"[{label}:{digest[:10]}]"
-    return fake_value(label, japanese=bool(_JAPANESE.search(value)), seed=int(digest[:12], 16))
+    seed = int(digest[:12], 16)
+    for attempt in range(100):  # a real value can be in faker's pools: never hand it back as a fake
+        fake = fake_value(label, japanese, seed + attempt)
+        if canonical(fake, label) != key:
+            return fake
+    return f"[{label}]"
 
 
 def fake_value(label: str, japanese: bool, seed: int) -> str:
@@ -63,7 +85,8 @@ def fake_value(label: str, japanese: bool, seed: int) -> str:
         "ADDRESS": lambda: fake.address().replace("\n", " "),
         "CREDIT_CARD": fake.credit_card_number,
         "GOV_ID": (lambda: "".join(str(rng.randrange(10)) for _ in range(12))) if japanese else fake.ssn,
-        "DATE_OF_BIRTH": lambda: fake.date_of_birth(minimum_age=18, maximum_age=90).isoformat(),
+        # from the seed alone, not from today's date, so the fake is the same on every day
+        "DATE_OF_BIRTH": lambda: (dt.date(1935, 1, 1) + dt.timedelta(days=rng.randrange(26000))).isoformat(),
         "BANK_ACCOUNT": fake.iban if not japanese else lambda: f"{rng.randrange(10**6, 10**7)}",
     }
     return makers.get(label, lambda: f"[{label}]")()

@@ -5,7 +5,8 @@
 2. All training records are captured at that site only (the forward pass stops at its block).
 3. A token probe over "none" + the PII types is fit; the decision threshold on P(PII) is the highest
    that keeps character-level recall on validation at `target_recall` (a leak costs more than an
-   over-redaction), and the operating point is recorded with the detector.
+   over-redaction; when no threshold reaches it, the lowest, with a warning), and the operating point
+   is recorded with the detector.
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ class DetectorConfig:
             raise ConfigError(
                 f"target_recall {self.target_recall} must lie in (0, 1] and val_fraction {self.val_fraction} in (0, 0.5)"
             )
-        if not 0 < self.seed_threshold < 1:
+        if not min(THRESHOLDS) <= self.seed_threshold < 1:
             raise ConfigError(
-                f"seed_threshold must lie strictly between 0 and 1, got {self.seed_threshold!r}"
+                f"seed_threshold must lie in [{min(THRESHOLDS)}, 1), got {self.seed_threshold!r}"
             )
         if self.sweep_docs < 20:
             raise ConfigError(f"sweep_docs must be at least 20, got {self.sweep_docs}")
@@ -128,6 +129,13 @@ def _tune_threshold(store, site: str, probe, config: DetectorConfig) -> tuple[fl
         overall = evaluate_spans(gold, predicted).overall
         if overall.chars.recall >= config.target_recall:
             break
+    else:
+        log.warning(
+            "no threshold reaches validation character recall %.3f; using %.2f, which reaches %.3f",
+            config.target_recall,
+            threshold,
+            overall.chars.recall,
+        )
     return float(threshold), {"threshold": float(threshold), **overall.to_dict()}
 
 
