@@ -1,0 +1,28 @@
+"""Sparse autoencoders: the model (variants topk, batchtopk, relu, jumprelu), its trainer and its folders.
+
+Imports no transformers: everything here reads activation tensors [N, d_in].
+"""
+
+from .config import SAEConfig
+from .formats import load, load_sparsify, save
+from .metrics import LogContext
+from .model import SAELosses, SAEOutput, SparseAutoencoder, geometric_median
+from .trainer import SAETrainConfig, TrainResult, train_sae
+from .variants import VARIANTS, register
+
+__all__ = [
+    "VARIANTS",
+    "LogContext",
+    "SAEConfig",
+    "SAELosses",
+    "SAEOutput",
+    "SAETrainConfig",
+    "SparseAutoencoder",
+    "TrainResult",
+    "geometric_median",
+    "load",
+    "load_sparsify",
+    "register",
+    "save",
+    "train_sae",
+]
