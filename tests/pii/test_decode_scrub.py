@@ -88,6 +88,13 @@ def test_leading_space_tokens_split_types_and_separators_split_values():
     ]
 
 
+def test_control_and_format_characters_are_trimmed_from_edges():
+    text = "山田太郎\n\x00\x07\u200b\n次"  # the probe may carry a value's type onto such tokens
+    pieces = [("山田太郎", "PERSON"), ("\n", "PERSON"), ("\x00", "PERSON"), ("\x07\u200b", "PERSON")]
+    spans = decode_spans(text, *tokens_of(text, pieces), NAMES, 0.5)
+    assert [text[s.start : s.end] for s in spans] == ["山田太郎"]
+
+
 def test_a_line_break_ends_a_value_and_punctuation_alone_is_no_span():
     text = "Anna\nBob ・ -"
     pieces = [("Anna", "PERSON"), ("Bob", "PERSON"), ("・", "PERSON"), ("-", "PHONE")]

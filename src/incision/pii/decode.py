@@ -10,6 +10,8 @@ no PII value starts or ends with, and a span without a letter or digit is droppe
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
 from .records import Span
@@ -103,14 +105,14 @@ def _trimmed(text: str, start: int, end: int, label: str) -> Span | None:
 
 
 def trim_bounds(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """[start, end) without the whitespace and punctuation no PII value starts or ends with, and without
-    a bracket whose partner is outside ("(555) 123-4567" keeps both, "Anna)" loses one); None when
-    nothing is left. Every system that is compared (probe, regex, Presidio) is trimmed by this."""
+    """[start, end) without the whitespace, control characters and punctuation no PII value starts or ends
+    with, and without a bracket whose partner is outside ("(555) 123-4567" keeps both, "Anna)" loses
+    one); None when nothing is left. Every system that is compared (probe, regex, Presidio) is trimmed by this."""
     while True:
         before = start, end
-        while start < end and (text[start].isspace() or text[start] in LEADING_TRIM):
+        while start < end and _edge_junk(text[start], LEADING_TRIM):
             start += 1
-        while end > start and (text[end - 1].isspace() or text[end - 1] in TRAILING_TRIM):
+        while end > start and _edge_junk(text[end - 1], TRAILING_TRIM):
             end -= 1
         if end > start and text[end - 1] in ")）" and not any(c in "(（" for c in text[start:end]):
             end -= 1
@@ -118,6 +120,11 @@ def trim_bounds(text: str, start: int, end: int) -> tuple[int, int] | None:
             start += 1
         if (start, end) == before:
             return (start, end) if end > start else None
+
+
+def _edge_junk(char: str, punctuation: frozenset[str]) -> bool:
+    """Whitespace, control and format characters (NUL, BEL, zero-width space) or edge punctuation."""
+    return char.isspace() or char in punctuation or unicodedata.category(char) in ("Cc", "Cf")
 
 
 def _without_particles(text: str, start: int, end: int) -> tuple[int, int]:
