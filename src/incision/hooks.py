@@ -1,4 +1,7 @@
-"""Forward hooks that are always removed. Each installer returns a handle that is also a context manager."""
+"""Forward hooks that are always removed. Each installer returns a handle that is also a context manager.
+
+Capture hooks read a detached output; intervention hooks (`add_replace_hook`) return a new tensor.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +53,17 @@ def add_output_hooks(modules: dict[str, nn.Module], read: Callable[[str, torch.T
         handles.remove()
         raise
     return handles
+
+
+def add_replace_hook(module: nn.Module, replace: Callable[[torch.Tensor], torch.Tensor]) -> HookHandles:
+    """Replace `module`'s output tensor by `replace(output)` on every forward pass. `replace` returns a new
+    tensor (the model's own output is never written into); a tuple output keeps its other items."""
+
+    def hook(_module, _inputs, output):
+        new = replace(module_output(output))
+        return (new, *output[1:]) if isinstance(output, tuple) else new
+
+    return HookHandles([module.register_forward_hook(hook)])
 
 
 def add_stop_hook(module: nn.Module) -> HookHandles:

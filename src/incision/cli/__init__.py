@@ -7,7 +7,7 @@ import logging
 import sys
 
 from ..errors import IncisionError
-from . import commands, demo, pii, probe
+from . import commands, demo, pii, probe, sae
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_capture,
         commands.add_models,
         probe.add_probe,
+        sae.add_sae,
         pii.add_pii,
         demo.add_demo,
     ):

@@ -8,9 +8,12 @@ import types
 import typing
 
 
-def add_dataclass_options(parser: argparse.ArgumentParser, cls) -> None:
+def add_dataclass_options(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()) -> None:
+    """One option per field of `cls` (but those in `skip`, which the command sets itself)."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
         flag = "--" + f.name.replace("_", "-")
         kind, help_text = hints[f.name], f.metadata.get("help", "")
         if kind is bool:
@@ -23,8 +26,8 @@ def add_dataclass_options(parser: argparse.ArgumentParser, cls) -> None:
             parser.add_argument(flag, type=_scalar_type(kind), default=f.default, help=help_text)
 
 
-def dataclass_kwargs(args: argparse.Namespace, cls) -> dict:
-    return {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
+def dataclass_kwargs(args: argparse.Namespace, cls, skip: tuple[str, ...] = ()) -> dict:
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if f.name not in skip}
 
 
 def _scalar_type(kind):

@@ -27,6 +27,7 @@ class LogContext:
     sae: SparseAutoencoder
     batch_BD: torch.Tensor  # the last training batch
     record: dict  # the metrics so far for this step
+    total_steps: int | None = None  # steps the run will take: a callback can tell its last log step
 
 
 MetricsCallback = Callable[[LogContext], "dict | None"]

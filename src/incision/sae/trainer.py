@@ -151,7 +151,9 @@ def train_sae(
             if step % cfg.log_every == 0 or step == cfg.total_steps:
                 rate = (tokens - started_tokens) / max(time.perf_counter() - started, 1e-9)
                 extra = {"lr": cfg.lr_at(step - 1), "tokens_per_s": rate}
-                record = metrics.write(LogContext(step, tokens, sae, x_BD, {}), extra, list(callbacks))
+                record = metrics.write(
+                    LogContext(step, tokens, sae, x_BD, {}, cfg.total_steps), extra, list(callbacks)
+                )
                 bar.set_postfix(fvu=f"{record['fvu']:.3f}", l0=f"{record['l0']:.1f}")
             if out_dir is not None and (
                 (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps

@@ -106,13 +106,15 @@ class ActivationStore:
         shuffle: bool = False,
         seed: int = 0,
         dtype: torch.dtype | None = None,
+        rows=None,
     ) -> Iterator[torch.Tensor]:
-        """Yield [<=batch_tokens, width] batches in row order, or in a seeded global shuffle."""
+        """Yield [<=batch_tokens, width] batches of `rows` (default: every row) in their order, or in a
+        seeded shuffle of them."""
         if not isinstance(batch_tokens, int) or batch_tokens < 1:
             raise ConfigError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
-        order = (
-            np.random.default_rng(seed).permutation(self.n_tokens) if shuffle else np.arange(self.n_tokens)
-        )
+        order = np.arange(self.n_tokens) if rows is None else np.asarray(rows, dtype=np.int64)
+        if shuffle:
+            order = order[np.random.default_rng(seed).permutation(len(order))]
         for start in range(0, len(order), batch_tokens):
             yield self.gather(site, order[start : start + batch_tokens], dtype)
 
