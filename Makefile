@@ -18,7 +18,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
-demo: setup
+# The demo compares the detector with Presidio (spaCy and GiNZA models); PRESIDIO=0 skips installing it.
+$(VENV)/.presidio: $(STAMP)
+	$(PIP) -e '.[presidio]'
+	touch $@
+
+demo: setup $(if $(filter 0,$(PRESIDIO)),,$(VENV)/.presidio)
 	$(VENV)/bin/incision demo $(if $(GOLD),--gold $(GOLD))
 
 test: setup
