@@ -1,8 +1,9 @@
 """Sparse autoencoders: the model (variants topk, batchtopk, relu, jumprelu), its trainer and its folders.
 
 Imports no transformers: everything here reads activation tensors [N, d_in]. The model-aware parts are
-imported on their own: `incision.sae.sources` (training batches from a store or a live model) and
-`incision.sae.splice` (the next-token loss with an SAE spliced in).
+imported on their own: `incision.sae.sources` (training batches from a store or a live model),
+`incision.sae.splice` (the next-token loss with an SAE spliced in), `incision.sae.inspect` and
+`incision.sae.dashboard` (what features respond to, as records and as one HTML file).
 """
 
 from .config import SAEConfig
