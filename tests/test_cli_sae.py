@@ -1,15 +1,20 @@
-"""`incision sae train`, run in-process on a tiny model: from a store and from live capture."""
+"""`incision sae train` (from a store and from live capture) and `incision sae inspect`, run in-process on a
+tiny model."""
 
 from __future__ import annotations
 
 import json
+import re
+from html.parser import HTMLParser
 
 import pytest
 import torch
 
 from incision import capture
 from incision.cli import main
-from incision.sae import load
+from incision.sae import SAEConfig, SparseAutoencoder, load, save
+from incision.sae.inspect import activation_histogram, search_features
+from incision.store import ActivationStore
 
 from .conftest import TEXTS, tiny_subject
 
@@ -129,3 +134,89 @@ def test_sae_train_reports_bad_input(store_dir, model_dir, tmp_path, capsys):
     subject.model.save_pretrained(other)
     subject.tokenizer.save_pretrained(other)
     assert "is not the one store" in error("--store", str(store_dir), "--model", str(other))
+
+
+# -- incision sae inspect ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sae_dir(model_dir):
+    """A relu SAE on resid.1 with biased encoders, so that features fire on many tokens."""
+    out = model_dir.parent / "inspect-sae"
+    sae = SparseAutoencoder(
+        SAEConfig(d_in=32, d_sae=64, architecture="relu"), seed=1, meta={"site": "resid.1"}
+    )
+    with torch.no_grad():
+        sae.b_enc_F.normal_(0, 0.02, generator=torch.Generator().manual_seed(0))  # pre-activations: std ~0.02
+    save(sae, out)
+    return out
+
+
+class _Cards(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.cards, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        if attrs.get("class") == "card":
+            self.cards.append(int(attrs["id"].removeprefix("f")))
+
+
+def _inspect(store_dir, sae_dir, out, *argv) -> list[int]:
+    """Run the command; the features of the dashboard's cards, in order."""
+    base = ["sae", "inspect", "--sae", str(sae_dir), "--store", str(store_dir), "--out", str(out)]
+    assert main([*base, "--k", "3", "--context", "2", *argv]) == 0
+    parser = _Cards()
+    parser.feed(out.read_text(encoding="utf-8"))
+    assert parser.tags.count("svg") == len(parser.cards)  # a histogram per card
+    return parser.cards
+
+
+def test_sae_inspect_writes_a_card_per_feature(store_dir, sae_dir, tmp_path, capsys):
+    out = tmp_path / "dash.html"
+    assert _inspect(store_dir, sae_dir, out, "--features", "9,1,5,1", "--site", "resid.1") == [9, 1, 5]
+    page = out.read_text(encoding="utf-8")
+    assert page.count("promoted / suppressed tokens") == 3 and page.count("top activations") == 3
+    printed = capsys.readouterr().out
+    assert "3 features (9, 1, 5)" in printed and str(out) in printed
+    words = {w for t in TEXTS for w in re.findall(r"\w{3,}", t)}
+    assert not any(w in printed for w in words)  # the store's text goes into the file only
+
+
+def test_sae_inspect_top_picks_the_most_frequent_features(store_dir, sae_dir, tmp_path):
+    cards = _inspect(store_dir, sae_dir, tmp_path / "top.html", "--top", "5", "--no-promoted")
+    hists = activation_histogram(load(sae_dir), ActivationStore.open(store_dir), "resid.1", range(64))
+    fired = {f: h.n_fired for f, h in hists.items()}
+    assert cards == sorted(fired, key=lambda f: (-fired[f], f))[:5]
+    assert len(set(fired.values())) > 5  # the choice is not just ties
+    assert "promoted" not in (tmp_path / "top.html").read_text(encoding="utf-8")
+
+
+def test_sae_inspect_search_picks_the_features_most_active_on_a_text(store_dir, sae_dir, model_dir, tmp_path):
+    from incision import load as load_model
+
+    text = "the lazy dog jumps again"
+    cards = _inspect(store_dir, sae_dir, tmp_path / "s.html", "--search", text, "--top", "4", "--no-promoted")
+    found = search_features(load(sae_dir), load_model(model_dir), "resid.1", text, k=4)
+    assert cards == [m.feature for m in found]
+
+
+def test_sae_inspect_reports_bad_input(store_dir, sae_dir, tmp_path, capsys):
+    base = ["sae", "inspect", "--store", str(store_dir), "--out", str(tmp_path / "x.html"), "--no-promoted"]
+
+    def error(*argv, sae=sae_dir) -> str:
+        assert main([*base, "--sae", str(sae), *argv]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1  # no traceback
+        return err[0]
+
+    assert error("--features", "3,64") == "error: feature 64 is not in the SAE, whose ids run from 0 to 63"
+    assert "got 'x' in '1,x'" in error("--features", "1,x")
+    assert "--top must be between 1 and the SAE's 64 features, got 65" in error("--top", "65")
+    assert "not both" in error("--features", "1", "--top", "2")
+    assert "choose features" in error()
+    assert error("--features", "1", "--site", "resid.0").startswith("error: site 'resid.0' is not in store")
+    wide = tmp_path / "wide"
+    save(SparseAutoencoder(SAEConfig(d_in=16, d_sae=8, k=4), seed=0, meta={"site": "resid.1"}), wide)
+    assert "the SAE reads width 16, but site 'resid.1'" in error("--features", "1", sae=wide)
+    assert not (tmp_path / "x.html").exists()

@@ -1,4 +1,5 @@
-"""`incision sae train`: a sparse autoencoder on one site, from a store or from a live model."""
+"""`incision sae train`: a sparse autoencoder on one site, from a store or from a live model
+(`incision sae inspect` lives in `sae_inspect.py`)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from ..sae.sources import SourceConfig
 from ..sae.splice import SpliceEvalConfig
 from ..sae.trainer import SAETrainConfig
 from .options import add_dataclass_options, dataclass_kwargs
+from .sae_inspect import add_inspect
 
 EXPANSION = 8  # latents per input dimension when --d-sae is not given
 _SET_BY_COMMAND = ("d_in", "d_sae")
 
 
 def add_sae(sub) -> None:
-    p = sub.add_parser("sae", help="train sparse autoencoders")
+    p = sub.add_parser("sae", help="train and inspect sparse autoencoders")
     actions = p.add_subparsers(dest="action", required=True)
 
     train = actions.add_parser("train", help="train an SAE on one site, from a store or a live model")
@@ -45,6 +47,7 @@ def add_sae(sub) -> None:
     for cls in (SAEConfig, SAETrainConfig, SourceConfig, SpliceEvalConfig):
         add_dataclass_options(train, cls, skip=_SET_BY_COMMAND)
     train.set_defaults(run=run_train)
+    add_inspect(actions)
 
 
 def run_train(args) -> None:

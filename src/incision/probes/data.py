@@ -8,6 +8,7 @@ activation is ~1e5 and would swamp any pooled vector.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from .labels import BACKGROUND, encode_labels, span_label_names, token_labels_fr
 from .pooling import pad_segments, pool_segments
 
 POOL_BYTES = 256 << 20  # float32 activations read at once when pooling documents
+Transform = Callable[[torch.Tensor], torch.Tensor]  # token rows [n, width] -> features [n, width']
 TRAIN_SPLITS, VAL_SPLITS, TEST_SPLITS = ("train",), ("val", "validation", "dev"), ("test",)
 
 
@@ -35,6 +37,30 @@ class ProbeData:
 
     def indices(self, split: str) -> np.ndarray:
         return self.splits[split]
+
+    def subset(self, split: str) -> ProbeData:
+        """The examples of one split alone, as data whose only split is `split`: reading its features
+        reads no row of any other split."""
+        idx = self.indices(split)
+        if self.level == "token":
+            return ProbeData(
+                self.level,
+                self.label_names,
+                self.y_N[idx],
+                {split: np.arange(len(idx))},
+                self.rows_R[idx],
+                [],
+            )
+        bounds = np.cumsum([0, *self.lengths])
+        rows = [self.rows_R[bounds[i] : bounds[i + 1]] for i in idx]
+        return ProbeData(
+            self.level,
+            self.label_names,
+            self.y_N[idx],
+            {split: np.arange(len(idx))},
+            np.concatenate(rows) if rows else self.rows_R[:0],
+            [self.lengths[i] for i in idx],
+        )
 
 
 def prepare(
@@ -111,13 +137,21 @@ def _examples(store, level, label_field, spans_field, include_special, label_nam
     return y_N, names, rows, [], doc_T[rows], _document_strata(doc_T[rows], y_N, store.n_docs, names)
 
 
-def features(store: ActivationStore, site: str, data: ProbeData, pooling: str | None) -> torch.Tensor:
+def features(
+    store: ActivationStore,
+    site: str,
+    data: ProbeData,
+    pooling: str | None,
+    transform: Transform | None = None,
+) -> torch.Tensor:
     """Float32 [examples, width] features of one site: token rows, or documents pooled (read a chunk of
-    documents at a time, so a store's tokens need not fit in memory at once)."""
+    documents at a time, so a store's tokens need not fit in memory at once). `transform` (e.g. an SAE's
+    encoder) maps each batch of token rows before pooling."""
+    transform = transform or _identity
     if data.level == "token":
         acts = store.gather(site, data.rows_R, torch.float32)
         check_finite(acts, site)
-        return acts
+        return transform(acts).float()
     bounds = np.cumsum([0, *data.lengths])
     chunk_rows = max(1, POOL_BYTES // (4 * store.width(site)))
     pooled, first, n_bad = [], 0, 0
@@ -125,17 +159,25 @@ def features(store: ActivationStore, site: str, data: ProbeData, pooling: str | 
         last = max(first + 1, int(np.searchsorted(bounds, bounds[first] + chunk_rows, side="right")) - 1)
         acts = store.gather(site, data.rows_R[bounds[first] : bounds[last]], torch.float32)
         n_bad += int((~torch.isfinite(acts)).any(dim=1).sum())
-        pooled.append(pool_segments(acts, data.lengths[first:last], pooling))
+        if not n_bad:
+            pooled.append(pool_segments(transform(acts).float(), data.lengths[first:last], pooling))
         first = last
     check_finite(None, site, n_bad)
-    return torch.cat(pooled) if pooled else torch.zeros(0, store.width(site))
+    return torch.cat(pooled) if pooled else transform(torch.zeros(0, store.width(site))).float()
 
 
-def padded_sequences(store: ActivationStore, site: str, data: ProbeData) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every document's tokens as one padded batch [docs, longest, width] and its mask."""
+def padded_sequences(
+    store: ActivationStore, site: str, data: ProbeData, transform: Transform | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every document's tokens (mapped by `transform`, if given) as one padded batch [docs, longest, width]
+    and its mask."""
     acts = store.gather(site, data.rows_R, torch.float32)
     check_finite(acts, site)
-    return pad_segments(acts, data.lengths)
+    return pad_segments((transform or _identity)(acts).float(), data.lengths)
+
+
+def _identity(acts: torch.Tensor) -> torch.Tensor:
+    return acts
 
 
 def check_finite(acts: torch.Tensor | None, site: str, bad: int = 0) -> None:

@@ -18,7 +18,7 @@ from ..configs import check_choices
 from ..errors import ConfigError
 from ..store import ActivationStore
 from . import fit as solvers
-from .data import ProbeData, features, padded_sequences, prepare
+from .data import ProbeData, Transform, features, padded_sequences, prepare
 from .linear import LinearProbe, check_l2, sample_weights, standardisation
 from .metrics import choose_threshold, evaluate
 from .streaming import fit_streaming, predict_rows
@@ -139,17 +139,29 @@ class ProbeReport:
 
 
 def train_probe(
-    store: ActivationStore, site: str, config: ProbeConfig | None = None, data: ProbeData | None = None
+    store: ActivationStore,
+    site: str,
+    config: ProbeConfig | None = None,
+    data: ProbeData | None = None,
+    transform: Transform | None = None,
 ) -> ProbeReport:
-    """Train a probe on `site` of `store`, choose its penalty and threshold on validation, and evaluate it."""
+    """Train a probe on `site` of `store`, choose its penalty and threshold on validation, and evaluate it.
+    `transform` maps each batch of token activations [n, width] to the features the probe reads (before
+    pooling), e.g. an SAE's latents; it must be fitted already, on training rows only (see
+    `incision.sae.probe_features`)."""
     config = config or ProbeConfig()
     data = data or config.prepare(store)
     if _streams(store, site, data, config):
+        if transform is not None:
+            raise ConfigError(
+                f"a feature transform needs the in-memory solver, but solver {config.solver!r} streams "
+                f"these {len(data.rows_R)} token rows; set solver='lbfgs' (and memory_gb) or use fewer rows"
+            )
         probe, losses, proba = _fit_streamed(store, site, data, config)
     elif config.pooling_or_none == "attention":
-        probe, losses, proba = _fit_attention(store, site, data, config)
+        probe, losses, proba = _fit_attention(store, site, data, config, transform)
     else:
-        probe, losses, proba = _fit_in_memory(store, site, data, config)
+        probe, losses, proba = _fit_in_memory(store, site, data, config, transform)
     chosen = min(losses, key=losses.get) if losses else None
     probe.meta.update(_meta(store, site, data, config), l2=chosen)
     if len(data.label_names) == 2:
@@ -204,11 +216,11 @@ def _weights(data: ProbeData, config: ProbeConfig) -> torch.Tensor:
     return sample_weights(y, len(data.label_names), _class_weight(config), counted=train)
 
 
-def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig):
+def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig, transform=None):
     train, val = data.indices("train"), data.indices("val")
     n_classes = len(data.label_names)
     y = torch.from_numpy(data.y_N)
-    x = features(store, site, data, config.pooling_or_none)
+    x = features(store, site, data, config.pooling_or_none, transform)
     if config.method == "diff_means":
         probe = LinearProbe.fit_diff_means(
             x[train], y[train], data.label_names, class_weight=_class_weight(config)
@@ -230,9 +242,9 @@ def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig):
     return probe, losses, _evaluated(data, probe.predict_proba(x).double())  # what the probe says later
 
 
-def _fit_attention(store, site: str, data: ProbeData, config: ProbeConfig):
+def _fit_attention(store, site: str, data: ProbeData, config: ProbeConfig, transform=None):
     train, val = data.indices("train"), data.indices("val")
-    acts, mask = padded_sequences(store, site, data)
+    acts, mask = padded_sequences(store, site, data, transform)
     mean, std = standardisation(acts[train][mask[train]].double())
     z = ((acts - mean.float()) / std.float()).masked_fill(~mask[..., None], 0.0)
     y = torch.from_numpy(data.y_N)
