@@ -7,7 +7,7 @@ import logging
 import sys
 
 from ..errors import IncisionError
-from . import commands, demo, pii, probe, sae
+from . import commands, compare, demo, pii, probe, sae
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_models,
         probe.add_probe,
         sae.add_sae,
+        compare.add_compare,
         pii.add_pii,
         demo.add_demo,
     ):
