@@ -130,3 +130,10 @@ def test_cli_writes_its_three_files(store, sae, tmp_path, capsys):
     assert json.loads((out / "comparison.json").read_text())["methods"] == ["raw", "diff_means"]
     assert "diff_means" in (out / "table.txt").read_text() and "diff_means" in capsys.readouterr().out
     assert main([*argv[:6], str(tmp_path / "missing"), *argv[7:]]) == 2
+
+
+def test_diff_means_is_skipped_for_more_than_two_classes(sae, tmp_path):
+    three = [{**r, "label": ("fruit", "place", "other")[k % 3]} for k, r in enumerate(records())]
+    store3 = capture(tiny_subject("llama"), three, SITE, tmp_path / "s", dtype="float32", progress=False)
+    result = compare_probes(store3, SITE, sae, ProbeConfig(**FAST), methods=["raw", "diff_means"])
+    assert result.methods == ["raw"] and "3" in result.skipped["diff_means"]

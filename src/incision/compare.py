@@ -133,7 +133,8 @@ def compare_probes(
 ) -> Comparison:
     """Train every method in `methods` on the same splits of `store` at `site` and compare them on every
     evaluation split. `config.method` is ignored: `raw` is logistic, `diff_means` the baseline. A top-k
-    larger than the SAE's width, and diff_means under attention pooling, are skipped (see `skipped`)."""
+    larger than the SAE's width, and diff_means under attention pooling or with more than two classes, are
+    skipped (see `skipped`)."""
     config = config or ProbeConfig()
     methods = _check_methods(methods)
     if store.width(site) != sae.cfg.d_in:  # store.width names the store's sites if `site` is not one
@@ -145,7 +146,7 @@ def compare_probes(
     logistic = dataclasses.replace(config, method="logistic")
     reports, skipped = {}, {}
     for method in methods:
-        why = _why_skipped(method, sae, config)
+        why = _why_skipped(method, sae, config, len(data.label_names))
         if why:
             skipped[method] = why
             log.warning("compare: %s skipped: %s", method, why)
@@ -177,9 +178,11 @@ def _check_methods(methods) -> list[str]:
     return list(dict.fromkeys(methods))
 
 
-def _why_skipped(method: str, sae: SparseAutoencoder, config: ProbeConfig) -> str | None:
+def _why_skipped(method: str, sae: SparseAutoencoder, config: ProbeConfig, n_classes: int) -> str | None:
     if method == "diff_means" and config.pooling_or_none == "attention":
         return "attention pooling is learned; the difference of means takes mean, max or last pooling"
+    if method == "diff_means" and n_classes > 2:
+        return f"the difference of means separates two classes, and this task has {n_classes}"
     spec = FeatureSpec.parse(method) if method != "diff_means" else None
     if spec is not None and spec.kind == "sae_topk" and spec.k > sae.cfg.d_sae:
         return f"k={spec.k} is more than the SAE's {sae.cfg.d_sae} latents"
