@@ -46,23 +46,8 @@ def _records(folder) -> list[dict]:
 
 def test_sae_train_from_a_store(store_dir, model_dir, tmp_path, capsys):
     out = tmp_path / "sae"
-    assert (
-        main(
-            [
-                "sae",
-                "train",
-                "--store",
-                str(store_dir),
-                "--site",
-                "resid.1",
-                "--out",
-                str(out),
-                *SMALL,
-                *QUIET,
-            ]
-        )
-        == 0
-    )
+    argv = ["sae", "train", "--store", str(store_dir), "--site", "resid.1", "--out", str(out), *SMALL, *QUIET]
+    assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "8 steps, 128 tokens" in printed and "loss_recovered" in printed
     sae = load(out)
@@ -79,19 +64,7 @@ def test_sae_train_from_a_store(store_dir, model_dir, tmp_path, capsys):
     ] == "resid.1"
 
     # resuming a finished run trains no more and gives the same SAE
-    again = [
-        "sae",
-        "train",
-        "--store",
-        str(store_dir),
-        "--site",
-        "resid.1",
-        "--out",
-        str(out),
-        *SMALL,
-        *QUIET,
-    ]
-    assert main([*again, "--resume"]) == 0
+    assert main([*argv, "--resume"]) == 0
     assert torch.equal(load(out).W_dec_FD, sae.W_dec_FD)
 
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # torch and numpy load only when the command runs
-    import numpy as np
-
 SEARCH_FEATURES = 10  # features picked by --search when --top is not given
 
 
@@ -45,7 +40,14 @@ def run_inspect(args) -> None:
     from ..errors import ConfigError
     from ..sae import load
     from ..sae.dashboard import write_dashboard
-    from ..sae.inspect import activation_histogram, promoted_tokens, search_features, top_activations
+    from ..sae.inspect import (
+        activation_histogram,
+        firing_counts,
+        most_frequent,
+        promoted_tokens,
+        search_features,
+        top_activations,
+    )
     from ..sae.sources import check_width
     from ..store import ActivationStore
 
@@ -78,35 +80,6 @@ def run_inspect(args) -> None:
     title = f"SAE {args.sae} on {site} of {args.store}"
     path = write_dashboard(args.out, top, histograms, promoted, title=title)
     print(f"dashboard of {len(features)} features ({_ids(features)}) written to {path}")
-
-
-def firing_counts(sae, store, site: str, batch_tokens: int = 4096) -> np.ndarray:
-    """How many of the store's text tokens (specials left out, as in `incision.sae.inspect`) each feature
-    fires on (a nonzero activation), [d_sae]."""
-    import torch
-
-    from ..errors import InputError
-    from ..sae.sources import check_width, training_rows
-
-    check_width(sae, store.width(site), f"site {site!r} of store {str(store.root)!r}")
-    rows = training_rows(store)
-    if len(rows) == 0:
-        raise InputError(f"store {str(store.root)!r} has no text tokens to inspect; capture some text")
-    counts = torch.zeros(sae.cfg.d_sae, dtype=torch.long)
-    for start in range(0, len(rows), batch_tokens):
-        batch = store.gather(site, rows[start : start + batch_tokens])
-        with torch.no_grad():
-            latents = sae.encode(batch.to(sae.device, sae.dtype))
-        counts += (latents != 0).sum(dim=0).cpu()
-    return counts.numpy()
-
-
-def most_frequent(counts: np.ndarray, n: int) -> list[int]:
-    """The `n` features with the highest counts, ties to the lower id."""
-    import numpy as np
-
-    order = np.lexsort((np.arange(len(counts)), -counts))
-    return [int(f) for f in order[:n]]
 
 
 def _subject(args, store):

@@ -211,6 +211,21 @@ def search_features(sae: SparseAutoencoder, subject, site: str, text: str, k: in
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
+def firing_counts(
+    sae: SparseAutoencoder, store: ActivationStore, site: str, batch_tokens: int = 4096
+) -> np.ndarray:
+    """How many of the store's text tokens each feature fires on (a nonzero activation), [d_sae]."""
+    counts = np.zeros(sae.cfg.d_sae, dtype=np.int64)
+    for _, acts_BF in _feature_stream(sae, store, site, list(range(sae.cfg.d_sae)), batch_tokens):
+        counts += (acts_BF != 0).sum(0).numpy()
+    return counts
+
+
+def most_frequent(counts: np.ndarray, n: int) -> list[int]:
+    """The `n` features with the highest counts, ties to the lower id."""
+    return [int(f) for f in np.lexsort((np.arange(len(counts)), -counts))[:n]]
+
+
 def _features(sae: SparseAutoencoder, features: Sequence[int]) -> list[int]:
     feats = [int(f) for f in features]
     bad = [f for f in feats if not 0 <= f < sae.cfg.d_sae]
