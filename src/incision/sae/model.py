@@ -2,7 +2,8 @@
 
 `s` is 1 unless the config normalises activations (one factor, set from data before training). `act` is
 the variant's (topk, batchtopk, relu, jumprelu; see variants.py). Decoder rows are kept at unit norm
-during training. Knows nothing of models: it reads activation tensors [N, d_in].
+during training. Knows nothing of models: it reads activation tensors [N, d_in]. A `topk` forward keeps the
+latents sparse (topk_kernels.py); other variants form dense [B, d_sae] latents.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from torch import nn
 
 from ..errors import ConfigError, InputError
 from .config import SAEConfig
+from .topk_kernels import TopKLatents, sparse_decode
 from .variants import VARIANTS, Variant
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,12 @@ class SAELosses:
 @dataclass
 class SAEOutput:
     reconstruction_BD: torch.Tensor
-    latents_BF: torch.Tensor
+    latents: torch.Tensor | TopKLatents  # dense [B, d_sae], or the top k per token for sparse variants
     losses: SAELosses
+
+    @property
+    def latents_BF(self) -> torch.Tensor:
+        return self.latents.dense() if isinstance(self.latents, TopKLatents) else self.latents
 
 
 class SparseAutoencoder(nn.Module):
@@ -106,22 +112,26 @@ class SparseAutoencoder(nn.Module):
         if x.ndim != 2:
             raise InputError(f"forward takes a batch of shape [B, {self.cfg.d_in}], got {list(x.shape)}")
         scaled_BD = x * self.input_scale
-        pre_BF = (scaled_BD - self.b_dec_D) @ self.W_enc_DF + self.b_enc_F
-        latents_BF = self.variant.activate(self, pre_BF)
-        scaled_recon_BD = latents_BF @ self.W_dec_FD + self.b_dec_D
-        terms = self.variant.loss_terms(self, scaled_BD, pre_BF, latents_BF, scaled_recon_BD)
+        variant = self.variant
+        if variant.sparse:
+            latents = variant.encode_sparse(self, scaled_BD)
+            scaled_recon_BD = (
+                sparse_decode(latents.indices_BK, latents.values_BK, self.W_dec_FD) + self.b_dec_D
+            )
+            terms = variant.sparse_loss_terms(self, scaled_BD, scaled_recon_BD)
+        else:
+            pre_BF = (scaled_BD - self.b_dec_D) @ self.W_enc_DF + self.b_enc_F
+            latents = variant.activate(self, pre_BF)
+            scaled_recon_BD = latents @ self.W_dec_FD + self.b_dec_D
+            terms = variant.loss_terms(self, scaled_BD, pre_BF, latents, scaled_recon_BD)
         recon_BD = scaled_recon_BD / self.input_scale
         with torch.no_grad():
             error = (recon_BD - x).pow(2)
             variance = (x - x.mean(0)).pow(2).sum().clamp_min(torch.finfo(x.dtype).tiny)
-            metrics = {
-                "mse": error.mean(),
-                "fvu": error.sum() / variance,
-                "l0": (latents_BF != 0).sum(-1).float().mean(),
-            }
+            metrics = {"mse": error.mean(), "fvu": error.sum() / variance, "l0": _l0(latents)}
         total = terms.reconstruction + terms.sparsity + self.cfg.aux_coefficient * terms.aux
         losses = SAELosses(total, terms.reconstruction, terms.sparsity, terms.aux, **metrics)
-        return SAEOutput(recon_BD, latents_BF, losses)
+        return SAEOutput(recon_BD, latents, losses)
 
     def threshold_F(self) -> torch.Tensor | None:
         """Per-latent inference threshold (jumprelu, batchtopk), else None."""
@@ -139,12 +149,14 @@ class SparseAutoencoder(nn.Module):
         return self.tokens_since_fired_F >= self.cfg.dead_after_tokens
 
     @torch.no_grad()
-    def record_batch(self, latents_BF: torch.Tensor) -> None:
-        """After a training step: count tokens since each latent last fired; let the variant learn."""
-        fired_F = (latents_BF != 0).any(0)
-        self.tokens_since_fired_F += latents_BF.shape[0]
+    def record_batch(self, latents: torch.Tensor | TopKLatents) -> None:
+        """After a training step: count tokens since each latent last fired; let the variant learn.
+        `latents` is a forward's `SAEOutput.latents`."""
+        sparse = isinstance(latents, TopKLatents)
+        fired_F = latents.fired_F() if sparse else (latents != 0).any(0)
+        self.tokens_since_fired_F += (latents.values_BK if sparse else latents).shape[0]
         self.tokens_since_fired_F[fired_F] = 0
-        self.variant.observe(self, latents_BF)
+        self.variant.observe(self, latents)
 
     @torch.no_grad()
     def normalise_decoder_(self) -> None:
@@ -177,6 +189,12 @@ class SparseAutoencoder(nn.Module):
             self.b_dec_D.copy_(x.mean(0))
         elif b_dec != "zeros":
             raise ConfigError(f"b_dec must be 'geometric_median', 'mean' or 'zeros', got {b_dec!r}")
+
+
+def _l0(latents: torch.Tensor | TopKLatents) -> torch.Tensor:
+    if isinstance(latents, TopKLatents):
+        return latents.l0()
+    return (latents != 0).sum(-1).float().mean()
 
 
 def geometric_median(x_ND: torch.Tensor, max_iter: int = 200, tol: float = 1e-9) -> torch.Tensor:

@@ -176,7 +176,7 @@ def _step(sae: SparseAutoencoder, optimizer: torch.optim.Optimizer, x_BD: torch.
         group["lr"] = lr
     optimizer.step()
     sae.normalise_decoder_()
-    sae.record_batch(output.latents_BF)
+    sae.record_batch(output.latents)
     return output
 
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 import torch
 from torch import nn
 
+from .topk_kernels import TopKLatents, sparse_decode, topk_encode
+
 if TYPE_CHECKING:
     from .model import SparseAutoencoder
 
@@ -46,6 +48,7 @@ class Variant:
     name: ClassVar[str]
     saelens_architecture: ClassVar[str]  # what SAELens calls the inference form of this SAE
     uses_k: ClassVar[bool] = False  # whether SAEConfig.k means anything to it
+    sparse: ClassVar[bool] = False  # forward goes through `encode_sparse` and `sparse_loss_terms`
 
     def add_state(self, sae: SparseAutoencoder) -> None:
         """Register extra parameters or buffers on a new SAE."""
@@ -54,6 +57,12 @@ class Variant:
         raise NotImplementedError
 
     def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD) -> LossTerms:
+        raise NotImplementedError
+
+    def encode_sparse(self, sae: SparseAutoencoder, x_BD: torch.Tensor) -> TopKLatents:
+        raise NotImplementedError
+
+    def sparse_loss_terms(self, sae, x_BD, recon_BD) -> LossTerms:
         raise NotImplementedError
 
     @torch.no_grad()
@@ -89,6 +98,17 @@ def aux_k_loss(sae: SparseAutoencoder, x_BD, pre_BF, recon_BD) -> torch.Tensor:
     return normalised_mse(dead_latents_BF @ sae.W_dec_FD, residual_BD)
 
 
+def sparse_aux_k_loss(sae: SparseAutoencoder, x_BD, recon_BD) -> torch.Tensor:
+    """`aux_k_loss` computing pre-activations of the dead latents only."""
+    dead_N = sae.dead_mask_F().nonzero().squeeze(1)
+    if not sae.training or dead_N.numel() == 0 or sae.cfg.aux_coefficient == 0:
+        return x_BD.new_zeros(())
+    pre_BN = (x_BD - sae.b_dec_D) @ sae.W_enc_DF[:, dead_N] + sae.b_enc_F[dead_N]
+    values_BK, which_BK = pre_BN.topk(min(sae.cfg.aux_k, dead_N.numel()), dim=-1, sorted=False)
+    dead_recon_BD = sparse_decode(dead_N[which_BK], values_BK.relu(), sae.W_dec_FD)
+    return normalised_mse(dead_recon_BD, (x_BD - recon_BD).detach())
+
+
 @register
 class TopK(Variant):
     """The k largest pre-activations of each example, through a ReLU; the rest are 0."""
@@ -96,6 +116,7 @@ class TopK(Variant):
     name = "topk"
     saelens_architecture = "topk"
     uses_k = True
+    sparse = True  # forward never forms dense latents (topk_kernels.py); `activate` serves `encode`
 
     def activate(self, sae, pre_BF):
         values_BK, indices_BK = pre_BF.topk(sae.cfg.k, dim=-1)
@@ -104,6 +125,13 @@ class TopK(Variant):
     def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD):
         zero = pre_BF.new_zeros(())
         return LossTerms(normalised_mse(recon_BD, x_BD), zero, aux_k_loss(sae, x_BD, pre_BF, recon_BD))
+
+    def encode_sparse(self, sae, x_BD):
+        return topk_encode(x_BD, sae.b_dec_D, sae.W_enc_DF, sae.b_enc_F, sae.cfg.k)
+
+    def sparse_loss_terms(self, sae, x_BD, recon_BD):
+        zero = x_BD.new_zeros(())
+        return LossTerms(normalised_mse(recon_BD, x_BD), zero, sparse_aux_k_loss(sae, x_BD, recon_BD))
 
 
 @register
@@ -114,6 +142,7 @@ class BatchTopK(TopK):
 
     name = "batchtopk"
     saelens_architecture = "jumprelu"
+    sparse = False  # a token may have any number of latents
 
     def add_state(self, sae):
         sae.register_buffer("threshold", torch.zeros((), dtype=torch.float64))
