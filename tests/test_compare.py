@@ -83,6 +83,16 @@ def test_raw_row_is_a_plain_probe_and_intervals_hold_the_point(store, comparison
         assert row.low is not None and row.low - 1e-12 <= row.value <= row.high + 1e-12
 
 
+def test_with_metric_rereads_the_same_probes(comparison):
+    by_accuracy = comparison.with_metric("accuracy")
+    assert by_accuracy.reports is comparison.reports and by_accuracy.metric == "accuracy"
+    for row in by_accuracy.rows:
+        assert row.value == comparison.reports[row.method].metrics[row.split].accuracy
+    assert comparison.metric == "auroc"  # the original is unchanged
+    with pytest.raises(ConfigError, match="'macro_f1'"):
+        comparison.with_metric("macro_f1")
+
+
 def test_json_and_plot(comparison, tmp_path):
     data = json.loads(json.dumps(comparison.to_dict()))
     assert len(data["rows"]) == len(METHODS) * 3 and data["metric"] == "auroc"

@@ -66,6 +66,12 @@ class Comparison:
                 return r
         raise KeyError(f"no row for method {method!r} on split {split!r}")
 
+    def with_metric(self, metric: str) -> Comparison:
+        """The same probes compared on another of their bootstrapped metrics (no retraining)."""
+        metric = _check_metric(metric, next(iter(self.reports.values())))
+        rows = [_row(r.method, r.split, self.reports[r.method], metric) for r in self.rows]
+        return dataclasses.replace(self, metric=metric, rows=rows)
+
     def table(self) -> str:
         """Plain text: one line per method, one column per split (`*` marks shifted splits)."""
         names = [s + ("*" if s not in IN_DISTRIBUTION else "") for s in self.splits]
