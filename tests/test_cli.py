@@ -277,6 +277,12 @@ def test_demo_command_runs_the_flagship_pipeline(model_dir, tmp_path, capsys, mo
     assert (out / "detector" / "detector.json").is_file() and (out / "report.html").is_file()
     scores = json.loads((out / "scores.json").read_text())
     assert set(scores["style-shifted synthetic"]["systems"]) == {"incision", "regex"}
+    # raw vs SAE probes on the same task: files, and a section of the main report (not the gold one)
+    compared = json.loads((out / "sae-compare" / "comparison.json").read_text())
+    assert compared["methods"][0] == "raw" and "shifted" in compared["splits"]
+    assert "Raw-activation probes vs SAE probes" in (out / "report.html").read_text()
+    assert "Raw-activation probes vs SAE probes" not in (out / "report-gold.html").read_text()
+    assert "macro_f1 at" in printed and (out / "sae-compare" / "comparison-macro_f1.png").is_file()
 
 
 def test_demo_without_a_shifted_record_that_has_pii(model_dir, tmp_path, capsys, monkeypatch):

@@ -118,7 +118,7 @@ class Comparison:
                 bars[-1][0].set_linestyle("--")
         ax.set_xticks(range(len(self.methods)), self.methods, rotation=30, ha="right")
         ax.set_ylabel(self.metric.replace("_", " "))
-        ax.set_title(f"probes on {self.site}: raw vs SAE vs difference of means")
+        ax.set_title(f"probes on {self.site} ({self.level} level), {len(self.label_names)} classes")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small", title="split")
         fig.tight_layout()

@@ -1,6 +1,7 @@
 """`incision demo`: the flagship job. Synthetic EN/JA customer messages, a PII detector trained on the
 embedded model's activations, judged on a style-shifted split (and a gold file, if given) against the
-regex baseline and Presidio, saved with an HTML report."""
+regex baseline and Presidio, and raw-activation probes compared with SAE probes on the same task (demo_sae.py),
+saved with an HTML report."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ def add_demo(sub) -> None:
     )
     p.add_argument("--n-test", type=int, default=600, help="style-shifted records to judge on")
     p.add_argument("--gold", default=None, help="also judge on this JSONL file of real records with spans")
+    p.add_argument(
+        "--sae",
+        default=None,
+        help="SAE folder for the probe comparison (default: train one on the detector's site)",
+    )
+    p.add_argument("--no-sae", action="store_true", help="skip the raw vs SAE probe comparison")
     p.set_defaults(run=run_demo)
 
 
@@ -46,12 +53,15 @@ def run_demo(args) -> None:
         f"\ndetector: {detector.probe.meta['site']}, threshold {detector.threshold:.2f} on P(PII) "
         f"(validation: character recall {point['recall']:.3f}, precision {point['precision']:.3f})"
     )
+    appendix = "" if args.no_sae else _sae_step(subject, out, train, shifted, args.sae)
     judged = {"style-shifted synthetic": (shifted, out / "report.html")}
     if args.gold:
         judged[f"gold file {Path(args.gold).name}"] = (read_records(args.gold), out / "report-gold.html")
     scores = {}
     for name, (records, html) in judged.items():
-        result = compare(detector, records, html=html)
+        result = compare(
+            detector, records, html=html, appendix=appendix if html.name == "report.html" else ""
+        )
         scores[name] = result.to_dict()
         print(f"\n### {name}: {len(records)} records\n{result.table()}")
         print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items()))
@@ -62,3 +72,28 @@ def run_demo(args) -> None:
     print(
         f"\ndetector in {out / 'detector'}/, report in {out / 'report.html'}, {time.perf_counter() - start:.0f} s"
     )
+
+
+def _sae_step(subject, out: Path, train: list[dict], shifted: list[dict], sae_path: str | None) -> str:
+    """Raw vs SAE probes on the PII token task; returns the report's section."""
+    from ..store import ActivationStore
+    from .demo_sae import report_section, sae_comparison
+
+    print(
+        "\nraw-activation probes vs SAE probes on the PII token task"
+        + ("" if sae_path else " (training the SAE)")
+    )
+    folder = out / "sae-compare"
+    comparisons = sae_comparison(subject, ActivationStore.open(out / "work" / "store"), train, shifted, folder,
+                                 sae_path=sae_path)  # fmt: skip
+    for comparison in comparisons:
+        print(comparison.table())
+    note = (
+        f"SAE: {sae_path}."
+        if sae_path
+        else (
+            "SAE: TopK, 4x the width, k = 32, trained here on the detector's training tokens (3 passes); a small SAE, "
+            "so treat its numbers as a demonstration of the measurement. docs/benchmarks.md has a 2M-token one."
+        )
+    )
+    return report_section(comparisons, folder, 1000, note)

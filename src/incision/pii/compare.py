@@ -36,9 +36,11 @@ class Comparison:
         }
 
 
-def compare(detector, records: list[dict], baselines=BASELINES, html: str | Path | None = None) -> Comparison:
+def compare(
+    detector, records: list[dict], baselines=BASELINES, html: str | Path | None = None, appendix: str = ""
+) -> Comparison:
     """Score `detector` (if given) and each available baseline on `records`; Presidio is skipped, with a
-    log line, when it is not installed."""
+    log line, when it is not installed. `appendix`: trusted HTML added to the report."""
     unknown = sorted(set(baselines) - set(BASELINES))
     if unknown:
         raise ConfigError(f"unknown baseline {unknown[0]!r}; choose from {list(BASELINES)}")
@@ -67,5 +69,5 @@ def compare(detector, records: list[dict], baselines=BASELINES, html: str | Path
         seconds[name] = time.perf_counter() - start
     reports = {name: evaluate_spans(records, spans) for name, spans in predictions.items()}
     if html is not None:
-        write_html(html, records, predictions, title=f"PII spans: {', '.join(predictions)}")
+        write_html(html, records, predictions, f"PII spans: {', '.join(predictions)}", appendix)
     return Comparison(reports, predictions, seconds)

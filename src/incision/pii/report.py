@@ -143,9 +143,14 @@ def _record_html(k: int, record: dict, systems: dict[str, list[list[Span]]]) -> 
 
 
 def write_html(
-    path: str | Path, records: Sequence[dict], systems: dict[str, list[list[Span]]], title: str
+    path: str | Path,
+    records: Sequence[dict],
+    systems: dict[str, list[list[Span]]],
+    title: str,
+    appendix: str = "",
 ) -> Path:
-    """Write the view of `records` (gold) and each system's spans (one list per record) to `path`."""
+    """Write the view of `records` (gold) and each system's spans (one list per record) to `path`;
+    `appendix` (trusted HTML) goes between the summary and the records."""
     records = [check_record(r, f"record {k}") for k, r in enumerate(records)]
     for name, predictions in systems.items():
         if len(predictions) != len(records):
@@ -167,7 +172,7 @@ def write_html(
         f'<pre class="summary">{html.escape(summary)}</pre>'
         f'<p class="legend">{legend}</p><p>Gold is underlined; predictions are coloured backgrounds. '
         "Solid red outline: missed PII; dashed: false positive; dotted: wrong label.</p>"
-        f"{body}</body></html>\n"
+        f"{appendix}{body}</body></html>\n"
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
