@@ -1,0 +1,93 @@
+"""Weight orthogonalisation: bake a directional ablation into the weights, so the edited model needs no
+hooks and saves as a normal Hugging Face folder.
+
+Every weight that writes into the residual stream loses its output component along the unit direction r:
+embeddings (and GPT-2's position embeddings) E <- E - (E r) r^T, attention and MLP output projections
+W <- W - r (r^T W) and their biases b <- b - (b . r) r. Where the block adds the projection straight to
+the residual stream (GPT-2, GPT-NeoX, Llama, Mistral, Qwen, Phi-3, Gemma 1, SmolLM2), the edited model
+equals the hooked ablation (ablation.py) exactly, up to float rounding. Gemma 2 and 3 pass each projection
+through an RMSNorm with gain g before the residual add: there the projection is orthogonalised against
+g * r instead, which makes the norm's output orthogonal to r for every input, so the residual stream
+still carries no component along r; but the norm rescales what is left, so those models are close to,
+not equal to, the hooked ablation. An input embedding tied to the output head is untied first (the head
+keeps reading the unedited matrix, as it does under the hooks).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .direction import check_vector, unit
+from .writers import norm_gain, residual_writes
+
+log = logging.getLogger(__name__)
+
+
+@torch.no_grad()
+def orthogonalize(subject, direction: torch.Tensor) -> dict:
+    """Edit `subject`'s weights in place so that no residual write has a component along `direction` [D].
+    Returns a record of the edit (saved beside the weights by `save_edited`)."""
+    r = unit(check_vector(direction, subject.d_model)).double()
+    untied = _untie_output_head(subject.model)
+    edited = []
+    for write in residual_writes(subject):
+        against = r
+        if write.norm is not None:  # norm(x) . r = (x . (g * r)) / rms(x): remove x's component along g * r
+            against = unit(norm_gain(write.norm, subject.d_model).double() * r)
+        for module in write.weights:
+            _remove_output_component(module, against)
+            edited.append(f"{write.name}:{type(module).__name__}")
+    post_norm = any(w.norm is not None for w in residual_writes(subject))
+    return {
+        "edit": "orthogonalize",
+        "direction_norm": float(direction.float().norm()),
+        "weights_edited": len(edited),
+        "untied_output_head": untied,
+        "exact_equivalent_of_hooked_ablation": not post_norm,
+    }
+
+
+def _remove_output_component(module: nn.Module, r: torch.Tensor) -> None:
+    """Remove the component along r (unit, [D]) from what `module` writes, in float64 then back."""
+    weight = module.weight
+    w = weight.double()
+    if isinstance(module, nn.Embedding) or type(module).__name__ == "Conv1D":  # [*, D]: rows are outputs
+        w = w - torch.outer(w @ r, r)
+    elif isinstance(module, nn.Linear):  # [D, in]
+        w = w - torch.outer(r, r @ w)
+    else:
+        raise TypeError(
+            f"cannot orthogonalise a {type(module).__name__}; expected Linear, Conv1D or Embedding"
+        )
+    weight.copy_(w.to(weight.dtype))
+    bias = getattr(module, "bias", None)
+    if isinstance(bias, torch.Tensor):
+        b = bias.double()
+        bias.copy_((b - (b @ r) * r).to(bias.dtype))
+
+
+def _untie_output_head(model: nn.Module) -> bool:
+    head, embed = model.get_output_embeddings(), model.get_input_embeddings()
+    if head is None or head.weight is not embed.weight:
+        return False
+    head.weight = nn.Parameter(embed.weight.detach().clone())
+    for config in {id(c): c for c in (model.config, model.config.get_text_config())}.values():
+        config.tie_word_embeddings = False
+    return True
+
+
+def save_edited(subject, out: str | Path, record: dict | None = None) -> Path:
+    """Save the (edited) model and tokenizer as a Hugging Face folder that plain transformers loads, with
+    `incision_edit.json` describing the edit."""
+    out = Path(out)
+    subject.model.save_pretrained(out)
+    subject.tokenizer.save_pretrained(out)
+    if record is not None:
+        (out / "incision_edit.json").write_text(json.dumps(record, indent=1))
+    log.info("edited model saved to %s", out)
+    return out
