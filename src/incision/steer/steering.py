@@ -14,6 +14,7 @@ import torch
 
 from ..errors import ConfigError, InputError
 from ..hooks import HookHandles, add_replace_hook
+from .conditional import check_order
 from .direction import Direction, check_vector
 from .positions import PositionTracker
 
@@ -49,7 +50,7 @@ def steer(
     gate: Gate | None = None,
 ) -> Steering:
     """Add `alpha` x the direction's vector at each of its sites. `gate(output)` may return a [B, T] mask
-    of where to steer (see conditional.py); it is read from the site's own output before steering."""
+    of where to steer; a `ProbeGate` (conditional.py) is installed with the steering and removed with it."""
     if positions not in POSITIONS:
         raise ConfigError(f"positions must be one of {list(POSITIONS)}, got {positions!r}")
     if not isinstance(alpha, int | float) or alpha != alpha:
@@ -61,8 +62,12 @@ def steer(
     added = {}
     handles = tracker.track(subject.model)
     try:
+        if hasattr(gate, "install"):  # a ProbeGate: its read hook goes first, so it runs before any adder
+            handles.handles += gate.install(subject).handles
         for site, vector in vectors.items():
             name = subject.resolve(site).name  # SiteError lists the model's sites
+            if hasattr(gate, "install"):
+                check_order(subject, gate.site, name)
             delta = float(alpha) * check_vector(vector, subject.d_model, f"direction at site {site!r}")
             added[name] = delta
             adder = _adder(delta, tracker, positions, gate)

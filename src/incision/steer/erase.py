@@ -1,0 +1,45 @@
+"""LEACE (leace.py) fitted from a labelled store and applied to a live model as a hook.
+
+The eraser is fitted on the token activations of the store's training documents, each token labelled
+with its document's label, so that no linear probe reads the concept from any token (nor, to first order,
+from their mean); held-out documents stay unseen for judging the erasure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError
+from ..hooks import HookHandles, add_replace_hook
+from ..probes.data import check_finite, prepare
+from .leace import LeaceEraser, LeaceFitter
+
+CHUNK_ROWS = 65536
+
+
+def fit_eraser(store, site: str, label_field: str = "label", split_field: str | None = None) -> LeaceEraser:
+    """A LEACE eraser for the document labels `label_field` at `site`, from the training split's tokens."""
+    data = prepare(store, "sequence", label_field, split_field=split_field).subset("train")
+    y_R = np.repeat(np.asarray(data.y_N), data.lengths)
+    fitter = LeaceFitter(num_classes=len(data.label_names))
+    for start in range(0, len(data.rows_R), CHUNK_ROWS):
+        x = store.gather(site, data.rows_R[start : start + CHUNK_ROWS], torch.float32)
+        check_finite(x, site)
+        fitter.update(x, torch.from_numpy(y_R[start : start + CHUNK_ROWS]))
+    meta = {"site": site, "label_field": label_field, "label_names": list(data.label_names),
+            "model": store.model.get("name"), "store": str(store.root)}  # fmt: skip
+    return fitter.eraser(meta=meta)
+
+
+def erase(subject, eraser: LeaceEraser, site: str | None = None) -> HookHandles:
+    """Apply `eraser` to the output of `site` (default: the site it was fitted at) on every forward pass."""
+    site = site or eraser.meta.get("site")
+    if site is None:
+        raise ConfigError("the eraser does not name its site; pass site=")
+    name = subject.resolve(site).name
+    if eraser.width != subject.d_model:
+        raise ConfigError(
+            f"the eraser reads width {eraser.width}, but {subject.name!r} has width {subject.d_model}"
+        )
+    return add_replace_hook(subject.resolve(name).module, eraser)
