@@ -7,7 +7,7 @@ import logging
 import sys
 
 from ..errors import IncisionError
-from . import commands, compare, demo, pii, probe, sae
+from . import commands, compare, demo, pii, probe, sae, steer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         probe.add_probe,
         sae.add_sae,
         compare.add_compare,
+        steer.add_steer,
         pii.add_pii,
         demo.add_demo,
     ):
