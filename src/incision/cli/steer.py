@@ -59,6 +59,21 @@ def add_steer(sub) -> None:
         edit.add_argument("--out", required=name == "orthogonalize", help="folder for the edited model")
         edit.set_defaults(run=run_edit, edit=name)
 
+    demo = actions.add_parser(
+        "demo", help="remove the sentiment concept (Gemma) or find the refusal direction (SmolLM2)"
+    )
+    demo.add_argument("which", choices=("concept", "refusal"))
+    demo.add_argument(
+        "--model", default=None, help="default: gemma-3-270m (concept), smollm2-135m-instruct (refusal)"
+    )
+    demo.add_argument("--site", default="resid.6", help="concept: where the direction is taken")
+    demo.add_argument(
+        "--layers", default="8,12,16,20", help="refusal: candidate layers, chosen on validation"
+    )
+    demo.add_argument("--alpha", type=float, default=1.0, help="refusal: multiple of the direction added")
+    demo.add_argument("--out", default=None, help="default: out/steer-<which>")
+    demo.set_defaults(run=run_demo)
+
     erase = actions.add_parser("erase", help="fit a LEACE eraser for a store's labels at one site")
     erase.add_argument("--store", required=True, help="labelled store folder")
     erase.add_argument("--site", required=True, help="one site of the store")
@@ -162,6 +177,27 @@ def run_erase(args) -> None:
     eraser = fit_eraser(ActivationStore.open(args.store), args.site, args.label_field, args.split_field)
     eraser.save(args.out)
     print(f"LEACE eraser (rank {eraser.rank}, labels {eraser.meta['label_names']}) saved to {args.out}/")
+
+
+def run_demo(args) -> None:
+    import time
+
+    from .. import load
+    from ..steer import demos
+
+    start = time.perf_counter()
+    out = Path(args.out or f"out/steer-{args.which}")
+    if args.which == "concept":
+        subject = load(args.model or DEFAULT_MODEL)
+        reports = demos.concept_demo(subject, out, site=args.site)
+        print("\n\n".join(r.table() for r in reports))
+    else:
+        subject = load(args.model or "smollm2-135m-instruct")
+        layers = [int(x) for x in args.layers.split(",") if x.strip()]
+        result = demos.refusal_demo(subject, out, layers=layers, alpha=args.alpha)
+        print((out / "report.txt").read_text(encoding="utf-8"))
+        print(f"validation refusal rate after ablation, per site: {result['validation']}")
+    print(f"\nreport in {out / 'report.html'} ({time.perf_counter() - start:.0f} s)")
 
 
 def _prompts(args, subject) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..capture import iter_activations
 from ..errors import ConfigError
 from ..hooks import HookHandles, add_replace_hook
 from ..probes.data import check_finite, prepare
@@ -29,6 +30,22 @@ def fit_eraser(store, site: str, label_field: str = "label", split_field: str | 
         fitter.update(x, torch.from_numpy(y_R[start : start + CHUNK_ROWS]))
     meta = {"site": site, "label_field": label_field, "label_names": list(data.label_names),
             "model": store.model.get("name"), "store": str(store.root)}  # fmt: skip
+    return fitter.eraser(meta=meta)
+
+
+def fit_eraser_live(subject, texts: list[str], labels: list[int], site: str, label_names=None) -> LeaceEraser:
+    """A LEACE eraser fitted on the text tokens of `texts` at `site` of a live model (each token labelled
+    with its text's class), without writing a store."""
+    name = subject.resolve(site).name
+    fitter = LeaceFitter(num_classes=len(label_names) if label_names else None)
+    with torch.inference_mode():
+        for chunk in iter_activations(subject, texts, [name]):
+            starts = np.cumsum([0, *(len(e) for e in chunk.encodings)])
+            for k, enc in enumerate(chunk.encodings):
+                covers = starts[k] + np.flatnonzero(np.array(enc.ends) > np.array(enc.starts))
+                x = chunk.acts[name][torch.from_numpy(covers)].float()
+                fitter.update(x, torch.full((len(covers),), int(labels[chunk.start + k])))
+    meta = {"site": name, "label_names": list(label_names or []), "model": subject.name}
     return fitter.eraser(meta=meta)
 
 

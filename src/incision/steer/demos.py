@@ -1,0 +1,170 @@
+"""The two demonstrations of `incision steer demo`, on data written for the project (the bundled tasks).
+
+concept: the sentiment direction of the embedded Gemma (difference of means of positive and negative
+  reviews, English and Japanese, training split) removed three ways: hooked ablation at every residual
+  write, orthogonalised weights, and LEACE at the direction's site. The report: the sentiment probe on
+  held-out phrasings, logit differences on sentiment completions, generations, and KL / perplexity on
+  neutral English and Japanese text (the benign instructions of the `harmful` task, held-out split).
+refusal: the refusal direction of `smollm2-135m-instruct` (difference of means at the last prompt token,
+  chat template applied, harmful vs benign English instructions of the `harmful` task's training split,
+  at the layer whose ablation lowers refusals most on a validation slice). Ablating it everywhere is
+  judged on held-out harmful instructions, adding it on held-out benign ones, by the refusal-phrase rate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import logging
+import random
+from pathlib import Path
+
+from ..datasets import load_task
+from .ablation import ablate
+from .contrast import diff_means
+from .erase import erase, fit_eraser_live
+from .orthogonalize import orthogonalize
+from .refusal import chat_prompts, refusal_rate
+from .report import EditReport, concept_scores, generations, logit_diffs, side_effects, write_report
+from .steering import generate, steer
+
+log = logging.getLogger(__name__)
+
+SENTIMENT_COMPLETIONS = [
+    ("The service at this shop was", " excellent", " terrible"),
+    ("Honestly, the food was", " delicious", " awful"),
+    ("My experience with the delivery was", " great", " bad"),
+    ("このお店のサービスは", "最高", "最悪"),
+    ("正直に言うと、料理は", "美味しかった", "まずかった"),
+]
+SENTIMENT_PROMPTS = ["I think this product is", "The hotel room was", "この映画は"]
+
+
+def _sample(rows: list[dict], n: int, seed: int = 0) -> list[dict]:
+    return random.Random(seed).sample(rows, min(n, len(rows)))
+
+
+def _hooked(subject, install):
+    @contextlib.contextmanager
+    def edit():
+        with install():
+            yield subject
+
+    return edit
+
+
+def concept_demo(
+    subject, out: str | Path, site: str = "resid.6", n_train: int = 600, n_neutral: int = 40
+) -> list[EditReport]:
+    """Remove the sentiment direction; returns one report per way of removing it (also written to `out`)."""
+    train = _sample(load_task("sentiment", split="train"), n_train)
+    held = load_task("sentiment", split="heldout")
+    y = lambda rows: [int(r["label"] == "positive") for r in rows]  # noqa: E731
+    direction = diff_means(
+        subject, [r["text"] for r in train if r["label"] == "positive"],
+        [r["text"] for r in train if r["label"] == "negative"], site,
+    )  # fmt: skip
+    direction.save(Path(out) / "direction")
+    vector = direction.vector(site)
+    edited_copy = copy.deepcopy(subject)
+    orthogonalize(edited_copy, vector)
+    eraser = fit_eraser_live(subject, [r["text"] for r in train], y(train), site, ["negative", "positive"])
+    eraser.save(Path(out) / "eraser")
+    edits = {
+        "directional ablation (hooks, every layer)": _hooked(subject, lambda: ablate(subject, vector)),
+        "orthogonalised weights": lambda: contextlib.nullcontext(edited_copy),
+        f"LEACE at {site}": _hooked(subject, lambda: erase(subject, eraser, site)),
+    }
+    neutral = {lang: [r["text"] for r in _sample(load_task("harmful", "heldout", lang), 10**6) if r["label"] == "benign"][:n_neutral]
+               for lang in ("en", "ja")}  # fmt: skip
+    reports = []
+    for name, edit in edits.items():
+        log.info("concept demo: measuring %s", name)
+        report = EditReport(name)
+        texts = ([r["text"] for r in train], y(train)), ([r["text"] for r in held], y(held))
+        report.concept.append(concept_scores(subject, edit, site, *texts))
+        report.logit_diffs = logit_diffs(subject, edit, SENTIMENT_COMPLETIONS)
+        report.generations = generations(subject, edit, SENTIMENT_PROMPTS, max_new_tokens=24)
+        report.side_effects = [side_effects(subject, edit, t, lang) for lang, t in neutral.items()]
+        reports.append(report)
+    write_report(reports, out, f"Removing the sentiment direction of {subject.name} at {site}")
+    return reports
+
+
+def refusal_demo(
+    subject,
+    out: str | Path,
+    layers=(8, 12, 16, 20),
+    alpha: float = 1.0,
+    n_eval: int = 100,
+    max_new_tokens: int = 24,
+) -> dict:
+    """Find, ablate and add the refusal direction; returns the refusal rates (also written to `out`)."""
+    train = load_task("harmful", split="train", lang="en")
+    harmful = [r["text"] for r in train if r["label"] == "harmful"]
+    benign = [r["text"] for r in train if r["label"] == "benign"]
+    fit_h, val_h = harmful[: len(harmful) - 32], harmful[-32:]
+    sites = [f"resid.{layer}" for layer in layers]
+    direction = diff_means(
+        subject, chat_prompts(subject, fit_h), chat_prompts(subject, benign), sites, "last"
+    )
+    val = chat_prompts(subject, val_h)
+    rates = {s: _refusals(subject, val, max_new_tokens, ablate_vector=direction.vector(s)) for s in sites}
+    site = min(rates, key=rates.get)
+    direction.vectors = {site: direction.vector(site)}
+    direction.meta["chosen_by"] = {"validation_refusal_rate_after_ablation": rates}
+    direction.save(Path(out) / "direction")
+    held = load_task("harmful", split="heldout", lang="en")
+    held_h = chat_prompts(subject, [r["text"] for r in held if r["label"] == "harmful"][:n_eval])
+    held_b = chat_prompts(subject, [r["text"] for r in held if r["label"] == "benign"][:n_eval])
+    vector = direction.vector(site)
+    result = {
+        "site": site,
+        "validation": rates,
+        "harmful_refusal_before": _refusals(subject, held_h, max_new_tokens),
+        "harmful_refusal_ablated": _refusals(subject, held_h, max_new_tokens, ablate_vector=vector),
+        "benign_refusal_before": _refusals(subject, held_b, max_new_tokens),
+        "benign_refusal_added": _refusals(subject, held_b, max_new_tokens, add=(site, vector, alpha)),
+        "n_harmful": len(held_h),
+        "n_benign": len(held_b),
+        "alpha": alpha,
+    }
+    _refusal_report(subject, out, result, held_h[:4], held_b[:4], vector, site, alpha, max_new_tokens)
+    return result
+
+
+def _refusals(subject, prompts, max_new_tokens, ablate_vector=None, add=None) -> float:
+    context = contextlib.nullcontext()
+    if ablate_vector is not None:
+        context = ablate(subject, ablate_vector)
+    elif add is not None:
+        site, vector, alpha = add
+        context = steer(subject, {site: vector}, alpha)
+    with context as handle:
+        replies, _ = generate(
+            subject, prompts, handle if add is not None else None, max_new_tokens=max_new_tokens
+        )
+    return refusal_rate(replies)
+
+
+def _refusal_report(subject, out, result, harmful, benign, vector, site, alpha, max_new_tokens) -> None:
+    ablation = EditReport("refusal direction ablated (hooks, every layer)")
+    ablation.generations = generations(
+        subject, _hooked(subject, lambda: ablate(subject, vector)), harmful, max_new_tokens
+    )
+    addition = EditReport(f"refusal direction added (alpha {alpha:g} at {site})")
+    add = _hooked(subject, lambda: steer(subject, {site: vector}, alpha))
+    addition.generations = generations(subject, add, benign, max_new_tokens)
+    neutral = [r["text"] for r in load_task("sentiment", "heldout", "en")][:40]
+    ablation.side_effects = [
+        side_effects(subject, _hooked(subject, lambda: ablate(subject, vector)), neutral, "en")
+    ]
+    summary = (
+        f"refusal-phrase rate on {result['n_harmful']} held-out harmful instructions: "
+        f"{result['harmful_refusal_before']:.2f} -> {result['harmful_refusal_ablated']:.2f} with the direction ablated\n"
+        f"on {result['n_benign']} held-out benign instructions: "
+        f"{result['benign_refusal_before']:.2f} -> {result['benign_refusal_added']:.2f} with it added"
+    )
+    write_report([ablation, addition], out, f"Refusal direction of {subject.name} at {site}", summary)
+    (Path(out) / "refusal.json").write_text(json.dumps(result, indent=1))

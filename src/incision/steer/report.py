@@ -1,0 +1,209 @@
+"""The edit report: is the behaviour gone, and is the rest of the model unchanged?
+
+An edit is given as a context-manager factory that yields the subject to run as edited: hooks on the clean
+subject (`ablate`, `erase`, `steer`) or an edited copy (orthogonalised weights). Measured:
+
+- concept: a probe trained on clean activations of the training texts, judged on held-out texts with the
+  edit (does the edit hide the concept from the probe the model had?), and a fresh probe trained and judged
+  on edited activations (is it still linearly decodable at all?); AUROC;
+- logit differences on contrast completions (the positive minus the negative next token) before and after;
+- greedy generations side by side;
+- side effects on neutral text per language: the mean KL(clean || edited) of the next-token distributions
+  over text tokens, and the perplexity of the text before and after.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..probes.linear import LinearProbe
+from ..probes.metrics import auroc
+from .contrast import pooled_activations
+from .steering import generate
+
+EditFactory = Callable[[], AbstractContextManager]  # `with edit() as subject:` runs the edited model
+
+
+@dataclass
+class ConceptScores:
+    site: str
+    auroc_before: float  # clean probe on clean held-out activations
+    auroc_after: float  # the same probe on edited held-out activations
+    fresh_auroc_after: float  # a probe trained and judged on edited activations
+    n_train: int
+    n_heldout: int
+
+
+@dataclass
+class SideEffects:
+    lang: str
+    n_texts: int
+    n_tokens: int
+    kl: float  # mean over text tokens of KL(clean || edited), nats
+    perplexity_before: float
+    perplexity_after: float
+
+
+@dataclass
+class EditReport:
+    edit: str
+    concept: list[ConceptScores] = field(default_factory=list)
+    logit_diffs: list[dict] = field(default_factory=list)  # prompt, positive, negative, before, after
+    generations: list[dict] = field(default_factory=list)  # prompt, before, after
+    side_effects: list[SideEffects] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def table(self) -> str:
+        lines = [f"edit: {self.edit}"]
+        for c in self.concept:
+            lines.append(
+                f"  concept probe AUROC at {c.site}: {c.auroc_before:.3f} -> {c.auroc_after:.3f} "
+                f"(fresh probe on edited activations {c.fresh_auroc_after:.3f}; {c.n_heldout} held-out texts)"
+            )
+        if self.logit_diffs:
+            before = np.mean([d["before"] for d in self.logit_diffs])
+            after = np.mean([d["after"] for d in self.logit_diffs])
+            lines.append(
+                f"  mean logit difference on {len(self.logit_diffs)} completions: {before:.3f} -> {after:.3f}"
+            )
+        for s in self.side_effects:
+            lines.append(
+                f"  neutral {s.lang} ({s.n_tokens} tokens): KL {s.kl:.4f} nats/token, "
+                f"perplexity {s.perplexity_before:.2f} -> {s.perplexity_after:.2f}"
+            )
+        return "\n".join(lines)
+
+
+def concept_scores(
+    subject, edit: EditFactory, site: str, train, heldout, pooling: str = "mean"
+) -> ConceptScores:
+    """`train` and `heldout` are (texts, labels 0/1) pairs."""
+    (train_texts, y_train), (held_texts, y_held) = train, heldout
+    x_train = pooled_activations(subject, train_texts, site, pooling)[site]
+    x_held = pooled_activations(subject, held_texts, site, pooling)[site]
+    with edit() as edited:
+        e_train = pooled_activations(edited, train_texts, site, pooling)[site]
+        e_held = pooled_activations(edited, held_texts, site, pooling)[site]
+    probe = LinearProbe.fit(x_train, torch.tensor(y_train))
+    fresh = LinearProbe.fit(e_train, torch.tensor(y_train))
+    return ConceptScores(
+        site,
+        _auroc(y_held, probe, x_held),
+        _auroc(y_held, probe, e_held),
+        _auroc(y_held, fresh, e_held),
+        len(train_texts),
+        len(held_texts),
+    )
+
+
+def _auroc(y, probe: LinearProbe, x: torch.Tensor) -> float:
+    return float(auroc(np.asarray(y), probe.predict_proba(x)[:, 1].numpy()))
+
+
+@torch.no_grad()
+def logit_diffs(subject, edit: EditFactory, completions: list[tuple[str, str, str]]) -> list[dict]:
+    """For (prompt, positive, negative): next-token logit of the positive text's first token minus the
+    negative's, before and after the edit."""
+    rows = []
+    for prompt, positive, negative in completions:
+        ids = subject.tokenizer(prompt, return_tensors="pt")["input_ids"].to(subject.input_device)
+        pos, neg = (_first_token(subject.tokenizer, t) for t in (positive, negative))
+        before = subject.model(input_ids=ids).logits[0, -1]
+        with edit() as edited:
+            after = edited.model(input_ids=ids.to(edited.input_device)).logits[0, -1]
+        rows.append({"prompt": prompt, "positive": positive, "negative": negative,
+                     "before": float(before[pos] - before[neg]), "after": float(after[pos] - after[neg])})  # fmt: skip
+    return rows
+
+
+def _first_token(tokenizer, text: str) -> int:
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if not ids:
+        raise ValueError(f"the completion {text!r} has no tokens")
+    return ids[0]
+
+
+def generations(subject, edit: EditFactory, prompts: list[str], max_new_tokens: int = 32) -> list[dict]:
+    before, _ = generate(subject, prompts, max_new_tokens=max_new_tokens)
+    with edit() as edited:
+        after, _ = generate(edited, prompts, max_new_tokens=max_new_tokens)
+    return [{"prompt": p, "before": b, "after": a} for p, b, a in zip(prompts, before, after, strict=True)]
+
+
+@torch.no_grad()
+def side_effects(subject, edit: EditFactory, texts: list[str], lang: str, batch_size: int = 4) -> SideEffects:
+    """KL(clean || edited) per predicted text token and perplexity before and after, on `texts`."""
+    kl_sum = nll_before = nll_after = 0.0
+    n_tokens = 0
+    for ids, mask in _batches(subject, texts, batch_size):
+        clean = F.log_softmax(subject.model(input_ids=ids, attention_mask=mask).logits[:, :-1].float(), -1)
+        with edit() as edited:
+            logits = edited.model(
+                input_ids=ids.to(edited.input_device), attention_mask=mask.to(edited.input_device)
+            ).logits
+            changed = F.log_softmax(logits[:, :-1].float().to(clean.device), -1)
+        target, keep = ids[:, 1:], mask[:, 1:].bool()  # predictions of real next tokens only
+        kl_sum += float((clean.exp() * (clean - changed)).sum(-1)[keep].sum())
+        nll_before -= float(clean.gather(-1, target[..., None])[..., 0][keep].sum())
+        nll_after -= float(changed.gather(-1, target[..., None])[..., 0][keep].sum())
+        n_tokens += int(keep.sum())
+    n = max(n_tokens, 1)
+    return SideEffects(
+        lang, len(texts), n_tokens, kl_sum / n, math.exp(nll_before / n), math.exp(nll_after / n)
+    )
+
+
+def _batches(subject, texts: list[str], batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    tokenizer = subject.tokenizer
+    side, pad = tokenizer.padding_side, tokenizer.pad_token
+    tokenizer.padding_side, tokenizer.pad_token = "right", pad or tokenizer.eos_token
+    try:
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True)
+            yield (
+                batch["input_ids"].to(subject.input_device),
+                batch["attention_mask"].to(subject.input_device),
+            )
+    finally:
+        tokenizer.padding_side, tokenizer.pad_token = side, pad
+
+
+def write_report(reports: list[EditReport], folder: str | Path, title: str, summary: str = "") -> Path:
+    """report.json, report.txt and report.html (summary and tables, then generations side by side)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(
+        json.dumps([r.to_dict() for r in reports], indent=1, ensure_ascii=False)
+    )
+    text = "\n\n".join([summary] * bool(summary) + [r.table() for r in reports])
+    (folder / "report.txt").write_text(text + "\n", encoding="utf-8")
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1><pre>{html.escape(text)}</pre>"]  # fmt: skip
+    for report in reports:
+        if report.generations:
+            parts.append(f"<h2>{html.escape(report.edit)}: generations</h2><table><tr><th>prompt</th>"
+                         "<th>before</th><th>after</th></tr>")  # fmt: skip
+            for g in report.generations:
+                cells = "".join(f"<td>{html.escape(g[k])}</td>" for k in ("prompt", "before", "after"))
+                parts.append(f"<tr>{cells}</tr>")
+            parts.append("</table>")
+    (folder / "report.html").write_text("".join(parts) + "</body></html>\n", encoding="utf-8")
+    return folder / "report.html"
+
+
+_CSS = (
+    "body{font-family:system-ui,sans-serif;margin:2em;max-width:80em}pre{background:#f6f6f6;padding:1em}"
+    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4em;vertical-align:top;white-space:pre-wrap}"
+)
