@@ -70,7 +70,7 @@ def add_steer(sub) -> None:
     demo.add_argument(
         "--layers", default="8,12,16,20", help="refusal: candidate layers, chosen on validation"
     )
-    demo.add_argument("--alpha", type=float, default=1.0, help="refusal: multiple of the direction added")
+    demo.add_argument("--alphas", default="1,2,4,8", help="refusal: multiples of the direction added")
     demo.add_argument("--out", default=None, help="default: out/steer-<which>")
     demo.set_defaults(run=run_demo)
 
@@ -194,7 +194,8 @@ def run_demo(args) -> None:
     else:
         subject = load(args.model or "smollm2-135m-instruct")
         layers = [int(x) for x in args.layers.split(",") if x.strip()]
-        result = demos.refusal_demo(subject, out, layers=layers, alpha=args.alpha)
+        alphas = [float(x) for x in args.alphas.split(",") if x.strip()]
+        result = demos.refusal_demo(subject, out, layers=layers, alphas=alphas)
         print((out / "report.txt").read_text(encoding="utf-8"))
         print(f"validation refusal rate after ablation, per site: {result['validation']}")
     print(f"\nreport in {out / 'report.html'} ({time.perf_counter() - start:.0f} s)")

@@ -67,6 +67,7 @@ def concept_demo(
     )  # fmt: skip
     direction.save(Path(out) / "direction")
     vector = direction.vector(site)
+    log.info("concept demo: direction at %s from %d texts; fitting LEACE", site, len(train))
     edited_copy = copy.deepcopy(subject)
     orthogonalize(edited_copy, vector)
     eraser = fit_eraser_live(subject, [r["text"] for r in train], y(train), site, ["negative", "positive"])
@@ -96,42 +97,71 @@ def refusal_demo(
     subject,
     out: str | Path,
     layers=(8, 12, 16, 20),
-    alpha: float = 1.0,
+    alphas=(1.0, 2.0, 4.0, 8.0),
     n_eval: int = 100,
     max_new_tokens: int = 24,
+    max_kl: float = 0.2,
 ) -> dict:
-    """Find, ablate and add the refusal direction; returns the refusal rates (also written to `out`)."""
+    """Find, ablate and add the refusal direction; returns the refusal rates (also written to `out`).
+    The layer: of those whose ablation costs at most `max_kl` nats/token on neutral text, the one whose
+    ablation leaves the fewest refusals on a validation slice of the training harmful instructions."""
     train = load_task("harmful", split="train", lang="en")
     harmful = [r["text"] for r in train if r["label"] == "harmful"]
     benign = [r["text"] for r in train if r["label"] == "benign"]
     fit_h, val_h = harmful[: len(harmful) - 32], harmful[-32:]
     sites = [f"resid.{layer}" for layer in layers]
-    direction = diff_means(
-        subject, chat_prompts(subject, fit_h), chat_prompts(subject, benign), sites, "last"
+    log.info(
+        "refusal demo: directions at %s from %d harmful, %d benign instructions",
+        sites,
+        len(fit_h),
+        len(benign),
     )
-    val = chat_prompts(subject, val_h)
-    rates = {s: _refusals(subject, val, max_new_tokens, ablate_vector=direction.vector(s)) for s in sites}
-    site = min(rates, key=rates.get)
+    chat = lambda texts: chat_prompts(subject, texts)  # noqa: E731
+    direction = diff_means(subject, chat(fit_h), chat(benign), sites, "last")
+    neutral = [r["text"] for r in load_task("sentiment", "heldout", "en")][:40]
+    site, candidates = _choose_layer(subject, direction, chat(val_h), neutral[:16], max_new_tokens, max_kl)
     direction.vectors = {site: direction.vector(site)}
-    direction.meta["chosen_by"] = {"validation_refusal_rate_after_ablation": rates}
+    direction.meta["chosen_by"] = candidates
     direction.save(Path(out) / "direction")
     held = load_task("harmful", split="heldout", lang="en")
-    held_h = chat_prompts(subject, [r["text"] for r in held if r["label"] == "harmful"][:n_eval])
-    held_b = chat_prompts(subject, [r["text"] for r in held if r["label"] == "benign"][:n_eval])
+    held_h = chat([r["text"] for r in held if r["label"] == "harmful"][:n_eval])
+    held_b = chat([r["text"] for r in held if r["label"] == "benign"][:n_eval])
     vector = direction.vector(site)
+    log.info("refusal demo: %d held-out harmful and %d benign instructions", len(held_h), len(held_b))
     result = {
         "site": site,
-        "validation": rates,
+        "validation": candidates,
         "harmful_refusal_before": _refusals(subject, held_h, max_new_tokens),
         "harmful_refusal_ablated": _refusals(subject, held_h, max_new_tokens, ablate_vector=vector),
         "benign_refusal_before": _refusals(subject, held_b, max_new_tokens),
-        "benign_refusal_added": _refusals(subject, held_b, max_new_tokens, add=(site, vector, alpha)),
+        "benign_refusal_added": {
+            str(alpha): _refusals(subject, held_b, max_new_tokens, add=(site, vector, alpha))
+            for alpha in alphas
+        },
         "n_harmful": len(held_h),
         "n_benign": len(held_b),
-        "alpha": alpha,
     }
-    _refusal_report(subject, out, result, held_h[:4], held_b[:4], vector, site, alpha, max_new_tokens)
+    _refusal_report(
+        subject, out, result, held_h[:4], held_b[:4], vector, site, max(alphas), max_new_tokens, neutral
+    )
     return result
+
+
+def _choose_layer(subject, direction, val_prompts, neutral, max_new_tokens, max_kl) -> tuple[str, dict]:
+    candidates = {}
+    for site in direction.sites:
+        vector = direction.vector(site)
+        candidates[site] = {
+            "refusal_after_ablation": _refusals(subject, val_prompts, max_new_tokens, ablate_vector=vector),
+            "kl": side_effects(
+                subject, _hooked(subject, lambda v=vector: ablate(subject, v)), neutral, "en"
+            ).kl,
+        }
+    candidates["before"] = {"refusal": _refusals(subject, val_prompts, max_new_tokens)}
+    allowed = [s for s in direction.sites if candidates[s]["kl"] <= max_kl] or list(direction.sites)
+    site = min(allowed, key=lambda s: (candidates[s]["refusal_after_ablation"], candidates[s]["kl"]))
+    log.info("refusal demo: validation %s; using %s", candidates, site)
+    return site, candidates
 
 
 def _refusals(subject, prompts, max_new_tokens, ablate_vector=None, add=None) -> float:
@@ -148,23 +178,23 @@ def _refusals(subject, prompts, max_new_tokens, ablate_vector=None, add=None) ->
     return refusal_rate(replies)
 
 
-def _refusal_report(subject, out, result, harmful, benign, vector, site, alpha, max_new_tokens) -> None:
+def _refusal_report(
+    subject, out, result, harmful, benign, vector, site, alpha, max_new_tokens, neutral
+) -> None:
     ablation = EditReport("refusal direction ablated (hooks, every layer)")
-    ablation.generations = generations(
-        subject, _hooked(subject, lambda: ablate(subject, vector)), harmful, max_new_tokens
-    )
+    ablated = _hooked(subject, lambda: ablate(subject, vector))
+    ablation.generations = generations(subject, ablated, harmful, max_new_tokens)
+    ablation.side_effects = [side_effects(subject, ablated, neutral, "en")]
     addition = EditReport(f"refusal direction added (alpha {alpha:g} at {site})")
-    add = _hooked(subject, lambda: steer(subject, {site: vector}, alpha))
-    addition.generations = generations(subject, add, benign, max_new_tokens)
-    neutral = [r["text"] for r in load_task("sentiment", "heldout", "en")][:40]
-    ablation.side_effects = [
-        side_effects(subject, _hooked(subject, lambda: ablate(subject, vector)), neutral, "en")
-    ]
+    added = _hooked(subject, lambda: steer(subject, {site: vector}, alpha))
+    addition.generations = generations(subject, added, benign, max_new_tokens)
+    addition.side_effects = [side_effects(subject, added, neutral, "en")]
+    rates = ", ".join(f"alpha {a}: {r:.2f}" for a, r in result["benign_refusal_added"].items())
     summary = (
         f"refusal-phrase rate on {result['n_harmful']} held-out harmful instructions: "
-        f"{result['harmful_refusal_before']:.2f} -> {result['harmful_refusal_ablated']:.2f} with the direction ablated\n"
-        f"on {result['n_benign']} held-out benign instructions: "
-        f"{result['benign_refusal_before']:.2f} -> {result['benign_refusal_added']:.2f} with it added"
+        f"{result['harmful_refusal_before']:.2f} -> {result['harmful_refusal_ablated']:.2f} with the direction "
+        f"ablated\non {result['n_benign']} held-out benign instructions: {result['benign_refusal_before']:.2f} "
+        f"-> with it added at {site}: {rates}"
     )
     write_report([ablation, addition], out, f"Refusal direction of {subject.name} at {site}", summary)
     (Path(out) / "refusal.json").write_text(json.dumps(result, indent=1))
