@@ -31,8 +31,14 @@ def test_concept_demo_reports_three_edits_and_weights_equal_hooks(tmp_path):
 def test_refusal_demo_chooses_a_layer_and_measures_rates(tmp_path):
     subject = tiny_subject("llama")
     subject.tokenizer.chat_template = CHAT
-    result = demos.refusal_demo(subject, tmp_path, layers=(0, 1), alphas=(1.0, 4.0), n_eval=4, max_new_tokens=3)
-    assert result["site"] in ("resid.0", "resid.1") and set(result["validation"]) == {"resid.0", "resid.1", "before"}
+    result = demos.refusal_demo(
+        subject, tmp_path, layers=(0, 1), alphas=(1.0, 4.0), n_eval=4, max_new_tokens=3
+    )
+    assert result["site"] in ("resid.0", "resid.1") and set(result["validation"]) == {
+        "resid.0",
+        "resid.1",
+        "before",
+    }
     assert set(result["benign_refusal_added"]) == {"1.0", "4.0"}
     rates = [
         result[k] for k in ("harmful_refusal_before", "harmful_refusal_ablated", "benign_refusal_before")

@@ -71,7 +71,10 @@ def test_an_ablation_shows_up_in_kl_logits_and_the_concept_probe(subject):
         labels.append(label)
     train, held = (texts[:40], labels[:40]), (texts[40:], labels[40:])
     vector = diff_means(
-        subject, [t for t, y in zip(*train) if y], [t for t, y in zip(*train) if not y], "resid.1"
+        subject,
+        [t for t, y in zip(*train, strict=True) if y],
+        [t for t, y in zip(*train, strict=True) if not y],
+        "resid.1",
     ).vector()
     same = concept_scores(subject, noop(subject), "resid.1", train, held)
     assert same.auroc_after == same.auroc_before and same.auroc_before > 0.9

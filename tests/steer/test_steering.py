@@ -100,3 +100,13 @@ def test_bad_steering_is_refused(subject):
     with pytest.raises(ConfigError, match="positions"):
         steer(subject, {"resid.0": torch.ones(32)}, positions="middle")
     assert not any(m._forward_hooks or m._forward_pre_hooks for m in subject.model.modules())
+
+
+def test_refusal_phrases_count_refusals_not_sympathy():
+    from incision.steer.refusal import is_refusal, refusal_rate
+
+    assert is_refusal("I'm sorry, but I can't help with that.") and is_refusal("I cannot assist with this.")
+    assert is_refusal("As an AI, I won’t do that") and is_refusal("申し訳ありませんが、お答えできません。")
+    assert not is_refusal("I'm sorry to hear that you're struggling. Here is a plan:")
+    assert not is_refusal("I'm sorry for your loss. Grief takes time.")
+    assert refusal_rate(["I can't do that", "Sure, here it is"]) == 0.5 and refusal_rate([]) == 0.0

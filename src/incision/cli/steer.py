@@ -68,7 +68,7 @@ def add_steer(sub) -> None:
     )
     demo.add_argument("--site", default="resid.6", help="concept: where the direction is taken")
     demo.add_argument(
-        "--layers", default="8,12,16,20", help="refusal: candidate layers, chosen on validation"
+        "--layers", default="6,8,10,12,14,16,18", help="refusal: candidate layers, chosen on validation"
     )
     demo.add_argument("--alphas", default="1,2,4,8", help="refusal: multiples of the direction added")
     demo.add_argument("--out", default=None, help="default: out/steer-<which>")

@@ -96,11 +96,11 @@ def concept_demo(
 def refusal_demo(
     subject,
     out: str | Path,
-    layers=(8, 12, 16, 20),
+    layers=(6, 8, 10, 12, 14, 16, 18),
     alphas=(1.0, 2.0, 4.0, 8.0),
     n_eval: int = 100,
     max_new_tokens: int = 24,
-    max_kl: float = 0.2,
+    max_kl: float = 1.0,
 ) -> dict:
     """Find, ablate and add the refusal direction; returns the refusal rates (also written to `out`).
     The layer: of those whose ablation costs at most `max_kl` nats/token on neutral text, the one whose

@@ -34,15 +34,15 @@ def orthogonalize(subject, direction: torch.Tensor) -> dict:
     Returns a record of the edit (saved beside the weights by `save_edited`)."""
     r = unit(check_vector(direction, subject.d_model)).double()
     untied = _untie_output_head(subject.model)
-    edited = []
-    for write in residual_writes(subject):
+    edited, writes = [], residual_writes(subject)
+    for write in writes:
         against = r
         if write.norm is not None:  # norm(x) . r = (x . (g * r)) / rms(x): remove x's component along g * r
             against = unit(norm_gain(write.norm, subject.d_model).double() * r)
         for module in write.weights:
             _remove_output_component(module, against)
             edited.append(f"{write.name}:{type(module).__name__}")
-    post_norm = any(w.norm is not None for w in residual_writes(subject))
+    post_norm = any(w.norm is not None for w in writes)
     return {
         "edit": "orthogonalize",
         "direction_norm": float(direction.float().norm()),
