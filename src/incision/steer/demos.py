@@ -45,6 +45,12 @@ def _sample(rows: list[dict], n: int, seed: int = 0) -> list[dict]:
     return random.Random(seed).sample(rows, min(n, len(rows)))
 
 
+def _benign_instructions(lang: str, n: int) -> list[str]:
+    """Neutral text for side effects: held-out benign instructions of the `harmful` task."""
+    texts = [r["text"] for r in load_task("harmful", "heldout", lang) if r["label"] == "benign"]
+    return random.Random(0).sample(texts, min(n, len(texts)))
+
+
 def _hooked(subject, install):
     @contextlib.contextmanager
     def edit():
@@ -77,8 +83,7 @@ def concept_demo(
         "orthogonalised weights": lambda: contextlib.nullcontext(edited_copy),
         f"LEACE at {site}": _hooked(subject, lambda: erase(subject, eraser, site)),
     }
-    neutral = {lang: [r["text"] for r in _sample(load_task("harmful", "heldout", lang), 10**6) if r["label"] == "benign"][:n_neutral]
-               for lang in ("en", "ja")}  # fmt: skip
+    neutral = {lang: _benign_instructions(lang, n_neutral) for lang in ("en", "ja")}
     reports = []
     for name, edit in edits.items():
         log.info("concept demo: measuring %s", name)
