@@ -144,6 +144,19 @@ def tiny_subject(family: str = "llama", seed: int = 0) -> Subject:
     return Subject(model=model, tokenizer=tokenizer, name=f"tiny-{family}")
 
 
+def save_tiny_model(folder, family: str = "llama"):
+    """A tiny random model saved as a Hugging Face folder, for commands that take a model path."""
+    subject = tiny_subject(family)
+    subject.model.save_pretrained(folder)
+    subject.tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def saved_model_dir(tmp_path_factory):
+    return save_tiny_model(tmp_path_factory.mktemp("saved") / "model")
+
+
 @pytest.fixture(params=sorted(FAMILIES))
 def family_subject(request) -> Subject:
     return tiny_subject(request.param)

@@ -23,12 +23,8 @@ QUIET = ["--no-progress", "--no-tensorboard", "--log-every", "2", "--eval-every"
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sae-cli") / "model"
-    subject = tiny_subject("llama")
-    subject.model.save_pretrained(folder)
-    subject.tokenizer.save_pretrained(folder)
-    return folder
+def model_dir(saved_model_dir):
+    return saved_model_dir
 
 
 @pytest.fixture(scope="module")

@@ -14,19 +14,13 @@ from incision.steer.ablation import ablate
 from incision.steer.direction import Direction
 from incision.steer.leace import LeaceEraser
 
-from .conftest import tiny_subject
-
 POSITIVE = ["what a lovely sunny day", "I love this warm bright morning"]
 NEGATIVE = ["what a gloomy rainy day", "I hate this cold dark morning"]
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("steer-cli") / "model"
-    subject = tiny_subject("llama")
-    subject.model.save_pretrained(folder)
-    subject.tokenizer.save_pretrained(folder)
-    return folder
+def model_dir(saved_model_dir):
+    return saved_model_dir
 
 
 @pytest.fixture(scope="module")
