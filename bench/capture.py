@@ -43,6 +43,7 @@ from pathlib import Path
 from unittest import mock
 
 import torch
+from peers.common import machine_busy_s  # one /proc/stat reader for every bench
 
 import incision
 from incision.capture import (
@@ -112,23 +113,12 @@ class Sample:
     other_cores: float | None
 
 
-def _machine_busy_s() -> float | None:
-    """CPU seconds the whole machine has been busy (steal included), from /proc/stat; None elsewhere."""
-    try:
-        with open("/proc/stat") as f:
-            ticks = [int(x) for x in f.readline().split()[1:9]]
-    except OSError:
-        return None
-    user, nice, system, idle, iowait, irq, softirq, steal = ticks
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
 def timed(fn) -> tuple[Sample, object]:
     """Run `fn()`; return how long it took (wall and CPU) and how busy the rest of the machine was."""
-    busy0, cpu0, start = _machine_busy_s(), time.process_time(), time.perf_counter()
+    busy0, cpu0, start = machine_busy_s(), time.process_time(), time.perf_counter()
     result = fn()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu0
-    busy1 = _machine_busy_s()
+    busy1 = machine_busy_s()
     other = None if busy0 is None or busy1 is None else max(0.0, (busy1 - busy0 - cpu) / seconds)
     return Sample(seconds, cpu, other), result
 

@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import sklearn
 import torch
+from peers.common import machine_busy_s  # one /proc/stat reader for every bench
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -91,17 +92,6 @@ def planted_task(n_rows: int, width: int, seed: int = 0, factors: int = 48, stre
 # --------------------------------------------------------------------------- timing
 
 
-def _machine_busy_s() -> float | None:
-    """CPU seconds the whole machine has been busy (steal included), from /proc/stat; None elsewhere."""
-    try:
-        with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:9]]
-    except OSError:
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
 def timed(fn):
     """Run `fn()`; return (wall seconds, CPU seconds of this process, result)."""
     wall, cpu, _, result = timed_with_load(fn)
@@ -110,10 +100,10 @@ def timed(fn):
 
 def timed_with_load(fn):
     """Run `fn()`; return (wall s, CPU s of this process, cores other processes kept busy or None, result)."""
-    busy0, cpu0, start = _machine_busy_s(), time.process_time(), time.perf_counter()
+    busy0, cpu0, start = machine_busy_s(), time.process_time(), time.perf_counter()
     result = fn()
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
-    busy1 = _machine_busy_s()
+    busy1 = machine_busy_s()
     other = None if busy0 is None or busy1 is None else max(0.0, (busy1 - busy0 - cpu) / wall)
     return wall, cpu, other, result
 

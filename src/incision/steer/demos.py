@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..datasets import load_task
 from .ablation import ablate
-from .contrast import diff_means
+from .contrast import diff_means, pooled_activations
 from .erase import erase, fit_eraser_live
 from .orthogonalize import orthogonalize
 from .refusal import chat_prompts, refusal_rate
@@ -84,12 +84,13 @@ def concept_demo(
         f"LEACE at {site}": _hooked(subject, lambda: erase(subject, eraser, site)),
     }
     neutral = {lang: _benign_instructions(lang, n_neutral) for lang in ("en", "ja")}
+    texts = ([r["text"] for r in train], y(train)), ([r["text"] for r in held], y(held))
+    clean = tuple(pooled_activations(subject, t, site)[site] for t, _ in texts)  # shared by every edit
     reports = []
     for name, edit in edits.items():
         log.info("concept demo: measuring %s", name)
         report = EditReport(name)
-        texts = ([r["text"] for r in train], y(train)), ([r["text"] for r in held], y(held))
-        report.concept.append(concept_scores(subject, edit, site, *texts))
+        report.concept.append(concept_scores(subject, edit, site, *texts, clean=clean))
         report.logit_diffs = logit_diffs(subject, edit, SENTIMENT_COMPLETIONS)
         report.generations = generations(subject, edit, SENTIMENT_PROMPTS, max_new_tokens=24)
         report.side_effects = [side_effects(subject, edit, t, lang) for lang, t in neutral.items()]

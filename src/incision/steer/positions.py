@@ -21,7 +21,6 @@ class PositionTracker:
 
     def __init__(self, prompt_length: int | None = None):
         self.prompt_length = prompt_length
-        self._fixed = prompt_length is not None
         self.start = 0
         self.length = 0
 
@@ -30,7 +29,7 @@ class PositionTracker:
 
     def reset(self, prompt_length: int | None = None) -> None:
         """Forget the prompt length (the next pass from position 0 sets it), or set it."""
-        self.prompt_length, self._fixed = prompt_length, prompt_length is not None
+        self.prompt_length = prompt_length
 
     def positions(self, device=None) -> torch.Tensor:
         return torch.arange(self.start, self.start + self.length, device=device)
@@ -54,5 +53,5 @@ class PositionTracker:
             int(cache.get_seq_length()) if cache is not None and hasattr(cache, "get_seq_length") else 0
         )
         self.length = int(tokens.shape[1])
-        if self.start == 0 and not self._fixed and self.prompt_length is None:
+        if self.start == 0 and self.prompt_length is None:
             self.prompt_length = self.length

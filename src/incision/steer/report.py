@@ -87,12 +87,14 @@ class EditReport:
 
 
 def concept_scores(
-    subject, edit: EditFactory, site: str, train, heldout, pooling: str = "mean"
+    subject, edit: EditFactory, site: str, train, heldout, pooling: str = "mean", clean=None
 ) -> ConceptScores:
-    """`train` and `heldout` are (texts, labels 0/1) pairs."""
+    """`train` and `heldout` are (texts, labels 0/1) pairs; `clean` may hold their unedited pooled
+    activations (x_train, x_held), so that several edits judged on the same texts compute them once."""
     (train_texts, y_train), (held_texts, y_held) = train, heldout
-    x_train = pooled_activations(subject, train_texts, site, pooling)[site]
-    x_held = pooled_activations(subject, held_texts, site, pooling)[site]
+    x_train, x_held = clean or (
+        pooled_activations(subject, texts, site, pooling)[site] for texts in (train_texts, held_texts)
+    )
     with edit() as edited:
         e_train = pooled_activations(edited, train_texts, site, pooling)[site]
         e_held = pooled_activations(edited, held_texts, site, pooling)[site]
