@@ -12,6 +12,7 @@ from incision import capture, load
 from incision.cli import main
 from incision.steer.ablation import ablate
 from incision.steer.direction import Direction
+from incision.steer.keep_means import keep_means
 from incision.steer.leace import LeaceEraser
 
 POSITIVE = ["what a lovely sunny day", "I love this warm bright morning"]
@@ -59,6 +60,29 @@ def test_orthogonalize_saves_a_model_equal_to_the_hooked_ablation(model_dir, dir
     with torch.no_grad():
         assert (edited(input_ids=ids).logits - hooked).abs().max() <= 1e-4
     assert json.loads((out / "incision_edit.json").read_text())["exact_equivalent_of_hooked_ablation"]
+
+
+def test_orthogonalize_keeping_means_uses_the_given_texts(model_dir, direction_dir, tmp_path):
+    texts = tmp_path / "neutral.txt"
+    texts.write_text("the weather report for tuesday\nan ordinary sentence about trains\n", encoding="utf-8")
+    out = tmp_path / "edited"
+    argv = ["steer", "orthogonalize", "--model", str(model_dir), "--direction", str(direction_dir),
+            "--keep-means", str(texts), "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    record = json.loads((out / "incision_edit.json").read_text())
+    assert record["calibration_texts"] == 2 and 0 < record["cosine_to_original"] < 1
+    subject = load(model_dir)
+    kept, _ = keep_means(
+        subject,
+        Direction.load(direction_dir).vector(),
+        ["the weather report for tuesday", "an ordinary sentence about trains"],
+    )
+    ids = torch.tensor([[1, 40, 50, 60, 70]])
+    with ablate(subject, kept), torch.no_grad():
+        hooked = subject.model(input_ids=ids).logits
+    edited = T.AutoModelForCausalLM.from_pretrained(out).eval()
+    with torch.no_grad():
+        assert (edited(input_ids=ids).logits - hooked).abs().max() <= 1e-4
 
 
 def test_erase_fits_an_eraser_from_a_store(model_dir, tmp_path):

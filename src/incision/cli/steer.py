@@ -9,6 +9,7 @@ from pathlib import Path
 from ..models.embedded import DEFAULT_MODEL
 
 METHODS = ("diff_means", "pca", "probe")
+BUNDLED = "bundled"  # --keep-means without a file: the bundled neutral text
 
 
 def add_steer(sub) -> None:
@@ -57,6 +58,11 @@ def add_steer(sub) -> None:
         edit.add_argument("--chat", action="store_true", help="wrap prompts in the model's chat template")
         edit.add_argument("--max-new-tokens", type=int, default=32)
         edit.add_argument("--out", required=name == "orthogonalize", help="folder for the edited model")
+        edit.add_argument(
+            "--keep-means", nargs="?", const=BUNDLED, default=None, metavar="TEXTS",
+            help="first make the direction orthogonal to the residual writes' means on neutral text (a file "
+            "with one text per line; the bundled neutral text when no file is given): docs/steering.md",
+        )  # fmt: skip
         edit.set_defaults(run=run_edit, edit=name)
 
     demo = actions.add_parser(
@@ -145,14 +151,22 @@ def run_generate(args) -> None:
 
 def run_edit(args) -> None:
     from .. import load
+    from ..inputs import read_documents
     from ..steer.ablation import ablate
     from ..steer.direction import Direction
+    from ..steer.keep_means import keep_means
     from ..steer.orthogonalize import orthogonalize, save_edited
     from ..steer.steering import generate
 
     subject = load(args.model)
     direction = Direction.load(args.direction, subject=subject)
     vector = direction.vector(args.site)
+    kept = {}
+    if args.keep_means:
+        texts = None if args.keep_means == BUNDLED else [d.text for d in read_documents(args.keep_means)]
+        vector, kept = keep_means(subject, vector, texts)
+        print(f"direction made orthogonal to {kept['kept_write_means']} write means "
+              f"(cosine to the original {kept['cosine_to_original']:.3f})")  # fmt: skip
     prompts = _prompts(args, subject) if args.prompt else []
     plain = generate(subject, prompts, max_new_tokens=args.max_new_tokens)[0] if prompts else []
     if args.edit == "ablate":
@@ -161,7 +175,12 @@ def run_edit(args) -> None:
         if args.out:
             Path(args.out).mkdir(parents=True, exist_ok=True)
     else:
-        record = {**orthogonalize(subject, vector), "direction": str(args.direction), "site": args.site}
+        record = {
+            **orthogonalize(subject, vector),
+            "direction": str(args.direction),
+            "site": args.site,
+            **kept,
+        }
         edited = generate(subject, prompts, max_new_tokens=args.max_new_tokens)[0] if prompts else []
         save_edited(subject, args.out, record)
         print(f"edited model saved to {args.out}/ (loads with transformers.AutoModelForCausalLM)")

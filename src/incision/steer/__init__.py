@@ -10,6 +10,7 @@ from .contrast import diff_means, diff_means_from_store, from_probe, pca_of_diff
 from .direction import Direction
 from .erase import erase, fit_eraser, fit_eraser_live
 from .features import clamp_feature, feature_direction
+from .keep_means import keep_means
 from .leace import LeaceEraser, LeaceFitter
 from .orthogonalize import orthogonalize, save_edited
 from .steering import Steering, generate, steer
@@ -31,6 +32,7 @@ __all__ = [
     "fit_eraser_live",
     "from_probe",
     "generate",
+    "keep_means",
     "orthogonalize",
     "pca_of_differences",
     "save_edited",

@@ -1,10 +1,12 @@
 """The two demonstrations of `incision steer demo`, on data written for the project (the bundled tasks).
 
 concept: the sentiment direction of the embedded Gemma (difference of means of positive and negative
-  reviews, English and Japanese, training split) removed three ways: hooked ablation at every residual
-  write, orthogonalised weights, and LEACE at the direction's site. The report: the sentiment probe on
-  held-out phrasings, logit differences on sentiment completions, generations, and KL / perplexity on
-  neutral English and Japanese text (the benign instructions of the `harmful` task, held-out split).
+  reviews, English and Japanese, training split) removed four ways: hooked ablation at every residual
+  write as is, the same with the direction made orthogonal to the writes' means (keep_means.py), that
+  edit baked into orthogonalised weights, and LEACE at the direction's site. The report: the sentiment
+  probe on held-out phrasings, logit differences on sentiment completions, generations, and KL /
+  perplexity on neutral English and Japanese text (the benign instructions of the `harmful` task,
+  held-out split; the write means come from the training split).
 refusal: the refusal direction of `smollm2-135m-instruct` (difference of means at the last prompt token,
   chat template applied, harmful vs benign English instructions of the `harmful` task's training split,
   at the layer whose ablation lowers refusals most on a validation slice). Ablating it everywhere is
@@ -24,6 +26,7 @@ from ..datasets import load_task
 from .ablation import ablate
 from .contrast import diff_means, pooled_activations
 from .erase import erase, fit_eraser_live
+from .keep_means import keep_means, neutral_texts
 from .orthogonalize import orthogonalize
 from .refusal import chat_prompts, refusal_rate
 from .report import EditReport, concept_scores, generations, logit_diffs, side_effects, write_report
@@ -43,12 +46,6 @@ SENTIMENT_PROMPTS = ["I think this product is", "The hotel room was", "この映
 
 def _sample(rows: list[dict], n: int, seed: int = 0) -> list[dict]:
     return random.Random(seed).sample(rows, min(n, len(rows)))
-
-
-def _benign_instructions(lang: str, n: int) -> list[str]:
-    """Neutral text for side effects: held-out benign instructions of the `harmful` task."""
-    texts = [r["text"] for r in load_task("harmful", "heldout", lang) if r["label"] == "benign"]
-    return random.Random(0).sample(texts, min(n, len(texts)))
 
 
 def _hooked(subject, install):
@@ -74,16 +71,18 @@ def concept_demo(
     direction.save(Path(out) / "direction")
     vector = direction.vector(site)
     log.info("concept demo: direction at %s from %d texts; fitting LEACE", site, len(train))
+    kept, kept_record = keep_means(subject, vector)
     edited_copy = copy.deepcopy(subject)
-    orthogonalize(edited_copy, vector)
+    orthogonalize(edited_copy, kept)
     eraser = fit_eraser_live(subject, [r["text"] for r in train], y(train), site, ["negative", "positive"])
     eraser.save(Path(out) / "eraser")
     edits = {
         "directional ablation (hooks, every layer)": _hooked(subject, lambda: ablate(subject, vector)),
-        "orthogonalised weights": lambda: contextlib.nullcontext(edited_copy),
+        "ablation keeping the write means (hooks)": _hooked(subject, lambda: ablate(subject, kept)),
+        "orthogonalised weights keeping the write means": lambda: contextlib.nullcontext(edited_copy),
         f"LEACE at {site}": _hooked(subject, lambda: erase(subject, eraser, site)),
     }
-    neutral = {lang: _benign_instructions(lang, n_neutral) for lang in ("en", "ja")}
+    neutral = {lang: neutral_texts("heldout", [lang], n_neutral) for lang in ("en", "ja")}
     texts = ([r["text"] for r in train], y(train)), ([r["text"] for r in held], y(held))
     clean = tuple(pooled_activations(subject, t, site)[site] for t, _ in texts)  # shared by every edit
     reports = []
@@ -95,7 +94,12 @@ def concept_demo(
         report.generations = generations(subject, edit, SENTIMENT_PROMPTS, max_new_tokens=24)
         report.side_effects = [side_effects(subject, edit, t, lang) for lang, t in neutral.items()]
         reports.append(report)
-    write_report(reports, out, f"Removing the sentiment direction of {subject.name} at {site}")
+    summary = (
+        f"kept write means: the direction made orthogonal to the means of {kept_record['kept_write_means']} "
+        f"residual writes on {kept_record['calibration_texts']} neutral texts (cosine to the original "
+        f"{kept_record['cosine_to_original']:.3f})"
+    )
+    write_report(reports, out, f"Removing the sentiment direction of {subject.name} at {site}", summary)
     return reports
 
 
