@@ -28,7 +28,7 @@ from .contrast import diff_means, pooled_activations
 from .erase import erase, fit_eraser_live
 from .keep_means import keep_means, neutral_texts
 from .orthogonalize import orthogonalize
-from .refusal import chat_prompts, refusal_rate
+from .refusal import chat_prompts, refusal_rate, wilson_interval
 from .report import EditReport, concept_scores, generations, logit_diffs, side_effects, write_report
 from .steering import generate, steer
 
@@ -188,6 +188,11 @@ def _refusals(subject, prompts, max_new_tokens, ablate_vector=None, add=None) ->
     return refusal_rate(replies)
 
 
+def _ci(rate: float, n: int) -> str:
+    low, high = wilson_interval(rate, n)
+    return f"{rate:.2f} [{low:.2f}, {high:.2f}]"
+
+
 def _refusal_report(
     subject, out, result, harmful, benign, vector, site, alpha, max_new_tokens, neutral
 ) -> None:
@@ -199,11 +204,13 @@ def _refusal_report(
     added = _hooked(subject, lambda: steer(subject, {site: vector}, alpha))
     addition.generations = generations(subject, added, benign, max_new_tokens)
     addition.side_effects = [side_effects(subject, added, neutral, "en")]
-    rates = ", ".join(f"alpha {a}: {r:.2f}" for a, r in result["benign_refusal_added"].items())
+    harmful_n, benign_n = result["n_harmful"], result["n_benign"]
+    rates = ", ".join(f"alpha {a}: {_ci(r, benign_n)}" for a, r in result["benign_refusal_added"].items())
     summary = (
-        f"refusal-phrase rate on {result['n_harmful']} held-out harmful instructions: "
-        f"{result['harmful_refusal_before']:.2f} -> {result['harmful_refusal_ablated']:.2f} with the direction "
-        f"ablated\non {result['n_benign']} held-out benign instructions: {result['benign_refusal_before']:.2f} "
+        f"refusal-phrase rate (95% Wilson interval) on {harmful_n} held-out harmful instructions: "
+        f"{_ci(result['harmful_refusal_before'], harmful_n)} -> "
+        f"{_ci(result['harmful_refusal_ablated'], harmful_n)} with the direction ablated\n"
+        f"on {benign_n} held-out benign instructions: {_ci(result['benign_refusal_before'], benign_n)} "
         f"-> with it added at {site}: {rates}"
     )
     write_report([ablation, addition], out, f"Refusal direction of {subject.name} at {site}", summary)
