@@ -5,9 +5,9 @@ Why: a difference of means often leans on the stream's constant part. Every toke
 component (the writes' means; in Gemma 3 also a few outlier dimensions reaching 1e4), and a concept
 direction with even a small cosine to it takes a big, concept-free bite out of every token when it is
 projected out at every layer. Measured on the bundled sentiment direction: every-layer ablation costs
-15.6 nats/token of KL on Gemma 3 270M and 3.0 on SmolLM2-135M. A random direction costs 3.9-16.9 on
+15.7 nats/token of KL on Gemma 3 270M and 3.0 on SmolLM2-135M. A random direction costs 3.9-16.9 on
 Gemma, so the model's own constant part is what breaks. With the direction orthogonal to the writes'
-means, the same edits cost 0.65 and 0.07 (docs/steering.md). The edit stays linear, so weight
+means, the same edits cost 0.49 and 0.07 (docs/benchmarks.md). The edit stays linear, so weight
 orthogonalisation still equals the hooks exactly where the family allows it.
 """
 
