@@ -32,6 +32,7 @@ test: setup
 bench: setup
 	$(PY) bench/capture.py
 	$(PY) bench/probe_train.py
+	$(PY) bench/monitor.py
 
 # SAE training throughput against eai-sparsify and SAELens. Their dependencies clash with incision's, so each
 # gets its own virtualenv (torch first, so pip keeps the CPU build); SAE_ARGS adds options, e.g. --repeats 3.

@@ -38,7 +38,6 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 from unittest import mock
 
@@ -52,6 +51,7 @@ from incision.capture import (
     batch_windows,
     pad_batch,
 )  # the exact batching capture uses
+from incision.datasets import load_task
 from incision.hooks import add_stop_hook, run_until_stop
 from incision.store import StoreWriter
 from incision.tokens import plan_windows
@@ -67,11 +67,8 @@ TARGETS = {"one site": 0.03, "all resid to disk": 0.08}
 
 
 def demo_sentences() -> list[str]:
-    """The package's demo sample, one sentence per record (English and Japanese)."""
-    lines = (
-        resources.files("incision").joinpath("data/demo_texts.jsonl").read_text(encoding="utf-8").splitlines()
-    )
-    return [json.loads(line)["text"] for line in lines if line.strip()]
+    """Sentences of the bundled tasks (sentiment reviews and instructions, English and Japanese)."""
+    return [r["text"] for task in ("sentiment", "harmful") for r in load_task(task, split="train")]
 
 
 def build_texts(subject, n_texts: int, target: int) -> tuple[list[str], list[int]]:
