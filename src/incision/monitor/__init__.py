@@ -2,5 +2,9 @@
 
 from .heads import ProbeHead
 from .monitor import Monitor, MonitorPass, ProbeReading, TextReading
+from .policies import Policy
+from .stream import StreamEvent, stream
 
-__all__ = ["Monitor", "MonitorPass", "ProbeHead", "ProbeReading", "TextReading"]
+__all__ = [
+    "Monitor", "MonitorPass", "Policy", "ProbeHead", "ProbeReading", "StreamEvent", "TextReading", "stream",
+]  # fmt: skip

@@ -21,6 +21,7 @@ from ..probes.linear import LinearProbe
 from ..probes.live import check_compatible
 from ..tokens import Encoding, encode
 from .heads import ProbeHead, probabilities
+from .policies import check_policies
 
 Edit = Callable[[], contextlib.AbstractContextManager]
 
@@ -64,12 +65,21 @@ class MonitorPass:
 
 
 class Monitor:
-    """`Monitor(subject, probes={"harmful": probe, ...}, edits=[...])`; `score(texts)` or `forward(...)`."""
+    """`Monitor(subject, probes={"harmful": probe, ...}, edits=[...], policies={"harmful": Policy("block")})`;
+    `score(texts)`, `forward(...)` or `stream(prompt)`."""
 
-    def __init__(self, subject, probes: dict[str, LinearProbe], edits: list[Edit] | tuple = ()):
+    def __init__(
+        self,
+        subject,
+        probes: dict[str, LinearProbe],
+        edits: list[Edit] | tuple = (),
+        policies: dict | None = None,
+    ):
         if not probes:
             raise InputError("a Monitor needs at least one probe, e.g. probes={'harmful': probe}")
         self.subject, self.probes, self.edits = subject, dict(probes), list(edits)
+        token_level = {name for name, p in self.probes.items() if p.pooling is None}
+        self.policies = check_policies(policies or {}, self.probes, token_level)
         self.heads_by_site: dict[str, list[ProbeHead]] = {}
         for name, probe in self.probes.items():
             site = subject.resolve(check_compatible(probe, subject)).name
@@ -124,6 +134,12 @@ class Monitor:
                 )
             )
         return readings
+
+    def stream(self, prompt: str, max_new_tokens: int = 64):
+        """Greedy generation from `prompt`, one StreamEvent per token with scores and policy actions."""
+        from .stream import stream
+
+        return stream(self, prompt, max_new_tokens, self.policies)
 
     def _encode(self, text, k: int) -> Encoding:
         if not isinstance(text, str):

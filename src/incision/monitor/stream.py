@@ -1,0 +1,172 @@
+"""Greedy generation through a Monitor, one event per token with every probe's score and the actions its
+policy took. The KV cache carries the model; the monitor's hooks read each new position as it is made.
+
+Scores: a token-level probe scores the new token; a pooled probe's score is pooled over every text
+token so far (prompt and reply), kept as a running sum of token logits for mean pooling (the probe is
+affine) or the newest token's for last pooling. Policies act on those scores (policies.py): `block`
+checks the prompt before the first token too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+
+from ..errors import ConfigError
+from .heads import probabilities
+from .policies import Policy, check_policies
+
+STREAMABLE = (None, "mean", "last")
+
+
+@dataclass
+class StreamEvent:
+    """One step: the text it adds (a redaction, or the block message, in place of the token's own text),
+    the token, every probe's score, the actions taken, and why generation ended (on the last event)."""
+
+    text: str
+    token_id: int | None
+    scores: dict[str, float]
+    actions: list[tuple[str, str]] = field(default_factory=list)  # (probe, action)
+    finish_reason: str | None = None  # "stop" (EOS), "length" or "blocked"
+
+
+class _Running:
+    """Pooled scores over the tokens so far, from the token logits of each pass."""
+
+    def __init__(self, monitor):
+        self.monitor, self.sums, self.count, self.last = monitor, {}, 0, {}
+
+    def add(self, token_logits: dict[str, torch.Tensor], keep_T: torch.Tensor) -> None:
+        self.count += int(keep_T.sum())
+        for name, logits in token_logits.items():
+            kept = logits[0][keep_T.to(logits.device)].float()
+            if len(kept):
+                self.sums[name] = self.sums.get(name, 0) + kept.sum(0)
+                self.last[name] = kept[-1]
+
+    def scores(self, token_logits: dict[str, torch.Tensor]) -> dict[str, float]:
+        out = {}
+        for name, probe in self.monitor.probes.items():
+            if probe.pooling is None:
+                logits = token_logits[name][0, -1]
+            elif probe.pooling == "mean":
+                logits = self.sums[name] / max(self.count, 1)
+            else:
+                logits = self.last[name]
+            proba = probabilities(logits[None].float().cpu())[0]
+            out[name] = float(proba[1] if len(proba) == 2 else 1 - proba[0])
+        return out
+
+
+def stream(
+    monitor, prompt: str, max_new_tokens: int = 64, policies: dict[str, Policy] | None = None
+) -> Iterator[StreamEvent]:
+    """Generate greedily from `prompt` (already in the chat template, if any), yielding a StreamEvent per
+    token; the hooks and any steering a policy switched on are removed when the generator ends."""
+    for name, probe in monitor.probes.items():
+        if probe.pooling not in STREAMABLE:
+            raise ConfigError(
+                f"probe {name!r} pools by {probe.pooling!r}; streaming scores token-level, mean and last probes"
+            )
+    token_level = {n for n, p in monitor.probes.items() if p.pooling is None}
+    policies = check_policies(policies or {}, monitor.probes, token_level)
+    subject = monitor.subject
+    enc = monitor._encode(prompt, 0)
+    ids = torch.tensor([enc.ids])
+    keep = torch.tensor(enc.ends) > torch.tensor(enc.starts)
+    stops = _eos_ids(subject)
+    running = _Running(monitor)
+    steering: dict[str, contextlib.ExitStack] = {}
+    try:
+        result = monitor.forward(ids, torch.ones_like(ids), keep[None], use_cache=True, logits_to_keep=1)
+        running.add(result.token_logits, keep if keep.any() else torch.ones_like(keep))
+        scores = running.scores(result.token_logits)
+        if blocked := _blocking(policies, scores, token_level):
+            yield StreamEvent(policies[blocked].message, None, scores, [(blocked, "block")], "blocked")
+            return
+        generated: list[int] = []
+        for step in range(max_new_tokens):
+            next_id = int(result.output.logits[0, -1].argmax())
+            generated.append(next_id)
+            cache, length = result.output.past_key_values, ids.shape[1] + len(generated)
+            result = monitor.forward(
+                torch.tensor([[next_id]]), torch.ones(1, length, dtype=torch.long), torch.ones(1, 1, dtype=torch.bool),
+                past_key_values=cache, use_cache=True, logits_to_keep=1,
+            )  # fmt: skip
+            running.add(result.token_logits, torch.ones(1, dtype=torch.bool))
+            scores = running.scores(result.token_logits)
+            actions = _apply_steering(policies, scores, steering)
+            actions += [
+                (n, "flag") for n, p in policies.items() if p.action == "flag" and scores[n] >= p.threshold
+            ]
+            if blocked := _blocking(policies, scores, set()):
+                yield StreamEvent(
+                    policies[blocked].message, None, scores, actions + [(blocked, "block")], "blocked"
+                )
+                return
+            text = _piece(subject.tokenizer, generated)
+            redact = next(
+                (n for n, p in policies.items() if p.action == "redact" and scores[n] >= p.threshold), None
+            )
+            if redact is not None:
+                text = _redaction(text, monitor.probes[redact], result.token_logits[redact])
+                actions.append((redact, "redact"))
+            finish = "stop" if next_id in stops else ("length" if step == max_new_tokens - 1 else None)
+            yield StreamEvent(text, next_id, scores, actions, finish)
+            if finish:
+                return
+    finally:
+        for stack in steering.values():
+            stack.close()
+
+
+def _blocking(policies: dict[str, Policy], scores: dict[str, float], skip: set[str]) -> str | None:
+    return next(
+        (
+            n
+            for n, p in policies.items()
+            if p.action == "block" and n not in skip and scores[n] >= p.threshold
+        ),
+        None,
+    )
+
+
+def _apply_steering(policies, scores, steering: dict[str, contextlib.ExitStack]) -> list[tuple[str, str]]:
+    """Switch each steer policy's edit on while its probe fires (from the next token on), off after."""
+    actions = []
+    for name, policy in policies.items():
+        if policy.action != "steer":
+            continue
+        fires = scores[name] >= policy.threshold
+        if fires and name not in steering:
+            steering[name] = contextlib.ExitStack()
+            steering[name].enter_context(policy.edit())
+        elif not fires and name in steering:
+            steering.pop(name).close()
+        if fires:
+            actions.append((name, "steer"))
+    return actions
+
+
+def _piece(tokenizer, generated: list[int]) -> str:
+    """The text the newest token adds: the reply decoded with it, minus the reply decoded without it."""
+    before = tokenizer.decode(generated[:-1], skip_special_tokens=True)
+    return tokenizer.decode(generated, skip_special_tokens=True)[len(before) :]
+
+
+def _redaction(piece: str, probe, token_logits) -> str:
+    proba = probabilities(token_logits[0, -1][None].float().cpu())[0]
+    label = probe.label_names[1 + int(proba[1:].argmax())] if len(proba) > 2 else probe.label_names[1]
+    stripped = piece.lstrip()
+    return f"{piece[: len(piece) - len(stripped)]}[{label}]"
+
+
+def _eos_ids(subject) -> set[int]:
+    eos = subject.model.generation_config.eos_token_id
+    if eos is None:
+        eos = subject.tokenizer.eos_token_id
+    return set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
