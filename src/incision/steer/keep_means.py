@@ -21,6 +21,7 @@ import torch
 from ..datasets import load_task
 from ..errors import InputError
 from .direction import check_vector
+from .report import padded_batches
 from .writers import residual_writes
 
 log = logging.getLogger(__name__)
@@ -48,20 +49,12 @@ def write_means(subject, texts: list[str], batch_size: int = 8) -> torch.Tensor:
         return hook
 
     handles = [w.module.register_forward_hook(add(i)) for i, w in enumerate(writes)]
-    tokenizer = subject.tokenizer
-    side, pad = tokenizer.padding_side, tokenizer.pad_token
-    tokenizer.padding_side, tokenizer.pad_token = "right", pad or tokenizer.eos_token
     try:
-        for start in range(0, len(texts), batch_size):
-            batch = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True)
-            mask[:] = [batch["attention_mask"]]
-            subject.model(
-                input_ids=batch["input_ids"].to(subject.input_device),
-                attention_mask=batch["attention_mask"].to(subject.input_device),
-            )
-            count += int(batch["attention_mask"].sum())
+        for ids, attention in padded_batches(subject, texts, batch_size):
+            mask[:] = [attention]
+            subject.model(input_ids=ids, attention_mask=attention)
+            count += int(attention.sum())
     finally:
-        tokenizer.padding_side, tokenizer.pad_token = side, pad
         for handle in handles:
             handle.remove()
     return (sums / count).float()

@@ -149,7 +149,7 @@ def side_effects(subject, edit: EditFactory, texts: list[str], lang: str, batch_
     """KL(clean || edited) per predicted text token and perplexity before and after, on `texts`."""
     kl_sum = nll_before = nll_after = 0.0
     n_tokens = 0
-    for ids, mask in _batches(subject, texts, batch_size):
+    for ids, mask in padded_batches(subject, texts, batch_size):
         clean = F.log_softmax(subject.model(input_ids=ids, attention_mask=mask).logits[:, :-1].float(), -1)
         with edit() as edited:
             logits = edited.model(
@@ -167,7 +167,8 @@ def side_effects(subject, edit: EditFactory, texts: list[str], lang: str, batch_
     )
 
 
-def _batches(subject, texts: list[str], batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def padded_batches(subject, texts: list[str], batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Right-padded (input ids, attention mask) batches of `texts` on the model's input device."""
     tokenizer = subject.tokenizer
     side, pad = tokenizer.padding_side, tokenizer.pad_token
     tokenizer.padding_side, tokenizer.pad_token = "right", pad or tokenizer.eos_token
