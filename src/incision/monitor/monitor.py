@@ -110,7 +110,7 @@ class Monitor:
 
     def score(self, texts: list[str], **model_kwargs) -> list[TextReading]:
         """Every probe's reading of each text, from one batched forward pass."""
-        encodings = [self._encode(text, k) for k, text in enumerate(texts)]
+        encodings = [self.encode(text, k) for k, text in enumerate(texts)]
         ids, mask, keep = self._batch(encodings)
         result = self.forward(ids, mask, keep, **model_kwargs)
         readings = []
@@ -141,7 +141,8 @@ class Monitor:
 
         return stream(self, prompt, max_new_tokens, self.policies)
 
-    def _encode(self, text, k: int) -> Encoding:
+    def encode(self, text, k: int = 0) -> Encoding:
+        """`text` (the k-th of a request) tokenised with offsets; a clear error when it cannot be scored."""
         if not isinstance(text, str):
             raise InputError(f"text {k} is a {type(text).__name__}, not a string")
         if not text.strip():
@@ -157,8 +158,7 @@ class Monitor:
         return enc
 
     def _batch(self, encodings: list[Encoding]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Right-padded ids, attention mask, and the tokens that carry text (all tokens of a text that
-        has none, as offline scoring does)."""
+        """Right-padded ids, attention mask, and the tokens that carry text (`text_tokens`)."""
         if not encodings:
             raise InputError("no texts given; score at least one text")
         length = max(len(e) for e in encodings)
@@ -169,8 +169,7 @@ class Monitor:
         for b, enc in enumerate(encodings):
             ids[b, : len(enc)] = torch.tensor(enc.ids)
             mask[b, : len(enc)] = 1
-            covers = torch.tensor(enc.ends) > torch.tensor(enc.starts)
-            keep[b, : len(enc)] = covers if covers.any() else True
+            keep[b, : len(enc)] = text_tokens(enc)
         return ids, mask, keep
 
     @contextlib.contextmanager
@@ -179,6 +178,12 @@ class Monitor:
             for edit in self.edits:
                 stack.enter_context(edit())
             yield
+
+
+def text_tokens(enc: Encoding) -> torch.Tensor:
+    """[T] bool: the tokens that carry text (all of them when none does), as offline scoring keeps."""
+    covers = torch.tensor(enc.ends) > torch.tensor(enc.starts)
+    return covers if covers.any() else torch.ones_like(covers)
 
 
 def _score(proba_NC: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,7 @@ import torch
 
 from ..errors import ConfigError
 from .heads import probabilities
+from .monitor import text_tokens
 from .policies import Policy, check_policies
 
 STREAMABLE = (None, "mean", "last")
@@ -75,15 +76,15 @@ def stream(
     token_level = {n for n, p in monitor.probes.items() if p.pooling is None}
     policies = check_policies(policies or {}, monitor.probes, token_level)
     subject = monitor.subject
-    enc = monitor._encode(prompt, 0)
+    enc = monitor.encode(prompt)
     ids = torch.tensor([enc.ids])
-    keep = torch.tensor(enc.ends) > torch.tensor(enc.starts)
+    keep = text_tokens(enc)
     stops = _eos_ids(subject)
     running = _Running(monitor)
     steering: dict[str, contextlib.ExitStack] = {}
     try:
         result = monitor.forward(ids, torch.ones_like(ids), keep[None], use_cache=True, logits_to_keep=1)
-        running.add(result.token_logits, keep if keep.any() else torch.ones_like(keep))
+        running.add(result.token_logits, keep)
         scores = running.scores(result.token_logits)
         if blocked := _blocking(policies, scores, token_level):
             yield StreamEvent(policies[blocked].message, None, scores, [(blocked, "block")], "blocked")
