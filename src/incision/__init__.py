@@ -1,6 +1,7 @@
 """incision: read a language model's internals while it runs, and edit them surgically."""
 
 from .capture import CaptureConfig, capture
+from .client import Client, ServiceError
 from .errors import (
     CaptureError,
     ConfigError,
@@ -21,10 +22,12 @@ __all__ = [
     "ActivationStore",
     "CaptureConfig",
     "CaptureError",
+    "Client",
     "ConfigError",
     "IncisionError",
     "InputError",
     "ModelNotFoundError",
+    "ServiceError",
     "SiteError",
     "StoreError",
     "Subject",

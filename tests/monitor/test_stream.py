@@ -70,20 +70,22 @@ def test_redact_replaces_firing_tokens_with_their_label(subject, probes):
     assert all(not e.actions for e in quiet.stream(PROMPT, max_new_tokens=5))
 
 
-def test_steer_switches_its_edit_on_while_the_probe_fires_and_off_at_the_end(subject, probes):
+def test_steer_applies_its_edit_to_each_pass_after_the_probe_fires_and_leaves_none_between(subject, probes):
     entered, exited = [], []
 
     class Counting:
         def __enter__(self):
             entered.append(1)
+            assert len(entered) == len(exited) + 1  # never two at once, never left open across an event
 
         def __exit__(self, *exc):
             exited.append(1)
 
     policies = {"mean": Policy("steer", threshold=1e-9, edit=Counting), "tokens": Policy("flag", 1e-9)}
-    events = list(Monitor(subject, probes, policies=policies).stream(PROMPT, max_new_tokens=4))
-    assert all(("mean", "steer") in e.actions and ("tokens", "flag") in e.actions for e in events)
-    assert entered == [1] and exited == [1]
+    for event in Monitor(subject, probes, policies=policies).stream(PROMPT, max_new_tokens=4):
+        assert ("mean", "steer") in event.actions and ("tokens", "flag") in event.actions
+        assert len(entered) == len(exited) and no_hooks_left(subject)
+    assert len(entered) == 4  # the prompt fires it: every generated token's pass is steered
 
 
 def test_bad_policies_are_clear_errors(subject, probes):

@@ -7,7 +7,7 @@ import logging
 import sys
 
 from ..errors import IncisionError
-from . import commands, compare, demo, pii, probe, sae, steer
+from . import commands, compare, demo, pii, probe, sae, serve, steer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         compare.add_compare,
         steer.add_steer,
         pii.add_pii,
+        serve.add_serve,
         demo.add_demo,
     ):
         register(sub)

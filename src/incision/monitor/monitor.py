@@ -17,6 +17,7 @@ import torch
 
 from ..errors import InputError
 from ..hooks import add_output_hooks
+from ..pii.records import clean_text
 from ..probes.linear import LinearProbe
 from ..probes.live import check_compatible
 from ..tokens import Encoding, encode
@@ -110,7 +111,11 @@ class Monitor:
 
     def score(self, texts: list[str], **model_kwargs) -> list[TextReading]:
         """Every probe's reading of each text, from one batched forward pass."""
-        encodings = [self.encode(text, k) for k, text in enumerate(texts)]
+        return self.read([self.encode(text, k) for k, text in enumerate(texts)], **model_kwargs)
+
+    def read(self, encodings: list[Encoding], **model_kwargs) -> list[TextReading]:
+        """`score` of texts already checked and tokenised by `encode` (a server checks each request's
+        texts before they join a batch)."""
         ids, mask, keep = self._batch(encodings)
         result = self.forward(ids, mask, keep, **model_kwargs)
         readings = []
@@ -149,7 +154,7 @@ class Monitor:
             raise InputError(
                 f"text {k} is empty or whitespace only ({len(text)} characters); there is nothing to score"
             )
-        enc = encode(self.subject.tokenizer, text)
+        enc = encode(self.subject.tokenizer, clean_text(text))  # offsets stay: one character for one
         if len(enc) > self.subject.context_length:
             raise InputError(
                 f"text {k} has {len(enc)} tokens, more than the model's context of "

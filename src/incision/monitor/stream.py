@@ -4,7 +4,9 @@ policy took. The KV cache carries the model; the monitor's hooks read each new p
 Scores: a token-level probe scores the new token; a pooled probe's score is pooled over every text
 token so far (prompt and reply), kept as a running sum of token logits for mean pooling (the probe is
 affine) or the newest token's for last pooling. Policies act on those scores (policies.py): `block`
-checks the prompt before the first token too.
+checks the prompt before the first token too. A `steer` policy's edit is entered around each pass that
+follows a firing score and left before the event is yielded, so between events the model carries no
+hook at all (a server interleaves other requests' passes there).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def stream(
     monitor, prompt: str, max_new_tokens: int = 64, policies: dict[str, Policy] | None = None
 ) -> Iterator[StreamEvent]:
     """Generate greedily from `prompt` (already in the chat template, if any), yielding a StreamEvent per
-    token; the hooks and any steering a policy switched on are removed when the generator ends."""
+    token (its actions: "steer" when an edit shaped it). No hook stays on the model between events."""
     for name, probe in monitor.probes.items():
         if probe.pooling not in STREAMABLE:
             raise ConfigError(
@@ -81,48 +83,48 @@ def stream(
     keep = text_tokens(enc)
     stops = _eos_ids(subject)
     running = _Running(monitor)
-    steering: dict[str, contextlib.ExitStack] = {}
-    try:
-        result = monitor.forward(ids, torch.ones_like(ids), keep[None], use_cache=True, logits_to_keep=1)
-        running.add(result.token_logits, keep)
-        scores = running.scores(result.token_logits)
-        if blocked := _blocking(policies, scores, token_level):
-            yield StreamEvent(policies[blocked].message, None, scores, [(blocked, "block")], "blocked")
-            return
-        generated: list[int] = []
-        for step in range(max_new_tokens):
-            next_id = int(result.output.logits[0, -1].argmax())
-            generated.append(next_id)
-            cache, length = result.output.past_key_values, ids.shape[1] + len(generated)
+    result = monitor.forward(ids, torch.ones_like(ids), keep[None], use_cache=True, logits_to_keep=1)
+    running.add(result.token_logits, keep)
+    scores = running.scores(result.token_logits)
+    if blocked := _blocking(policies, scores, token_level):
+        yield StreamEvent(policies[blocked].message, None, scores, [(blocked, "block")], "blocked")
+        return
+    steering = _steering(policies, scores)
+    generated: list[int] = []
+    for step in range(max_new_tokens):
+        next_id = int(result.output.logits[0, -1].argmax())
+        generated.append(next_id)
+        cache, length = result.output.past_key_values, ids.shape[1] + len(generated)
+        with contextlib.ExitStack() as edits:
+            for name in steering:
+                edits.enter_context(policies[name].edit())
             result = monitor.forward(
                 torch.tensor([[next_id]]), torch.ones(1, length, dtype=torch.long), torch.ones(1, 1, dtype=torch.bool),
                 past_key_values=cache, use_cache=True, logits_to_keep=1,
             )  # fmt: skip
-            running.add(result.token_logits, torch.ones(1, dtype=torch.bool))
-            scores = running.scores(result.token_logits)
-            actions = _apply_steering(policies, scores, steering)
-            actions += [
-                (n, "flag") for n, p in policies.items() if p.action == "flag" and scores[n] >= p.threshold
-            ]
-            if blocked := _blocking(policies, scores, set()):
-                yield StreamEvent(
-                    policies[blocked].message, None, scores, actions + [(blocked, "block")], "blocked"
-                )
-                return
-            text = _piece(subject.tokenizer, generated)
-            redact = next(
-                (n for n, p in policies.items() if p.action == "redact" and scores[n] >= p.threshold), None
+        running.add(result.token_logits, torch.ones(1, dtype=torch.bool))
+        scores = running.scores(result.token_logits)
+        actions = [(name, "steer") for name in steering]
+        steering = _steering(policies, scores)
+        actions += [
+            (n, "flag") for n, p in policies.items() if p.action == "flag" and scores[n] >= p.threshold
+        ]
+        if blocked := _blocking(policies, scores, set()):
+            yield StreamEvent(
+                policies[blocked].message, None, scores, actions + [(blocked, "block")], "blocked"
             )
-            if redact is not None:
-                text = _redaction(text, monitor.probes[redact], result.token_logits[redact])
-                actions.append((redact, "redact"))
-            finish = "stop" if next_id in stops else ("length" if step == max_new_tokens - 1 else None)
-            yield StreamEvent(text, next_id, scores, actions, finish)
-            if finish:
-                return
-    finally:
-        for stack in steering.values():
-            stack.close()
+            return
+        text = _piece(subject.tokenizer, generated)
+        redact = next(
+            (n for n, p in policies.items() if p.action == "redact" and scores[n] >= p.threshold), None
+        )
+        if redact is not None:
+            text = _redaction(text, monitor.probes[redact], result.token_logits[redact])
+            actions.append((redact, "redact"))
+        finish = "stop" if next_id in stops else ("length" if step == max_new_tokens - 1 else None)
+        yield StreamEvent(text, next_id, scores, actions, finish)
+        if finish:
+            return
 
 
 def _blocking(policies: dict[str, Policy], scores: dict[str, float], skip: set[str]) -> str | None:
@@ -136,21 +138,9 @@ def _blocking(policies: dict[str, Policy], scores: dict[str, float], skip: set[s
     )
 
 
-def _apply_steering(policies, scores, steering: dict[str, contextlib.ExitStack]) -> list[tuple[str, str]]:
-    """Switch each steer policy's edit on while its probe fires (from the next token on), off after."""
-    actions = []
-    for name, policy in policies.items():
-        if policy.action != "steer":
-            continue
-        fires = scores[name] >= policy.threshold
-        if fires and name not in steering:
-            steering[name] = contextlib.ExitStack()
-            steering[name].enter_context(policy.edit())
-        elif not fires and name in steering:
-            steering.pop(name).close()
-        if fires:
-            actions.append((name, "steer"))
-    return actions
+def _steering(policies: dict[str, Policy], scores: dict[str, float]) -> list[str]:
+    """The steer policies whose probe fires now: their edits shape the next pass."""
+    return [n for n, p in policies.items() if p.action == "steer" and scores[n] >= p.threshold]
 
 
 def _piece(tokenizer, generated: list[int]) -> str:
