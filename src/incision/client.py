@@ -30,7 +30,9 @@ class ServiceError(IncisionError):
 class Client:
     """`api_key` defaults to $INCISION_API_KEY; `timeout` is per request, in seconds."""
 
-    def __init__(self, base_url: str = "http://127.0.0.1:8000", api_key: str | None = None, timeout: float = 60.0):
+    def __init__(
+        self, base_url: str = "http://127.0.0.1:8000", api_key: str | None = None, timeout: float = 60.0
+    ):
         api_key = api_key if api_key is not None else os.environ.get("INCISION_API_KEY")
         headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
@@ -58,7 +60,9 @@ class Client:
         body = {"messages": messages, "stream": stream, **extra}
         if max_tokens is not None:
             body["max_tokens"] = max_tokens
-        return self._stream("/v1/chat/completions", body) if stream else self._post("/v1/chat/completions", body)
+        return (
+            self._stream("/v1/chat/completions", body) if stream else self._post("/v1/chat/completions", body)
+        )
 
     def ready(self) -> bool:
         return self.http.get("/readyz").status_code == 200

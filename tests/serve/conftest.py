@@ -31,16 +31,25 @@ def artifacts(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("serve")
     tiny = tiny_subject("llama")
     tiny.tokenizer.chat_template = CHAT_TEMPLATE
+    tiny.model.config.max_position_embeddings = 2048  # room for a long reply (rotary positions need no table)
     tiny.model.save_pretrained(root / "model")
     tiny.tokenizer.save_pretrained(root / "model")
     subject = incision.load(root / "model")
-    probes = {"topic": probe(subject, "resid.1", 2, "mean", 7), "tokens": probe(subject, "resid.0", 3, None, 8)}
+    probes = {
+        "topic": probe(subject, "resid.1", 2, "mean", 7),
+        "tokens": probe(subject, "resid.0", 3, None, 8),
+    }
     folders = {name: str(p.save(root / name)) for name, p in probes.items()}
     pii = probe(subject, "resid.1", 3, None, 9)
     pii.label_names = ["none", "EMAIL", "PHONE"]
     detector = Detector(subject, pii, threshold=0.3, seed_threshold=0.6)
     detector.save(root / "detector")
-    return {"model": str(root / "model"), "probes": folders, "detector": str(root / "detector"), "subject": subject}
+    return {
+        "model": str(root / "model"),
+        "probes": folders,
+        "detector": str(root / "detector"),
+        "subject": subject,
+    }
 
 
 def config(artifacts, **overrides) -> ServeConfig:
@@ -52,7 +61,14 @@ def config(artifacts, **overrides) -> ServeConfig:
 def running(app, drain_s: float = 10.0):
     """uvicorn serving `app` on a free loopback port, in a thread; yields (server, base URL) once ready."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, access_log=False, log_config=None, timeout_graceful_shutdown=drain_s)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            access_log=False,
+            log_config=None,
+            timeout_graceful_shutdown=drain_s,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -88,10 +88,15 @@ def test_the_openai_client_works(service, artifacts):
         model="any", messages=MESSAGES, max_tokens=6, stream=True, stream_options={"include_usage": True}
     )
     chunks = list(stream)
-    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == whole.choices[0].message.content
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        == whole.choices[0].message.content
+    )
     assert chunks[-1].usage.completion_tokens == 6
     with pytest.raises(openai.AuthenticationError):
-        openai.OpenAI(base_url=f"{url}/v1", api_key="wrong").chat.completions.create(model="any", messages=MESSAGES)
+        openai.OpenAI(base_url=f"{url}/v1", api_key="wrong").chat.completions.create(
+            model="any", messages=MESSAGES
+        )
     with pytest.raises(openai.UnprocessableEntityError, match="greedily"):
         client.chat.completions.create(model="any", messages=MESSAGES, temperature=0.7)
 
@@ -104,7 +109,10 @@ def test_the_incision_client(service, artifacts):
         assert client.scrub(TEXTS[:2])["results"][1]["text"]
         whole = client.chat(MESSAGES, max_tokens=5)
         chunks = list(client.chat(MESSAGES, max_tokens=5, stream=True))
-        assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == whole["choices"][0]["message"]["content"]
+        assert (
+            "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+            == whole["choices"][0]["message"]["content"]
+        )
         assert "incision_requests_total" in client.metrics()
         with pytest.raises(ServiceError, match="empty") as error:
             client.score("   ")

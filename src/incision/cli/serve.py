@@ -32,7 +32,9 @@ def run_serve(args) -> None:
 
         from ..serve import ServeConfig, create_app, read_config_file
     except ImportError as e:
-        raise ConfigError(f"incision serve needs the 'serve' extra: pip install 'incision[serve]' ({e.name} is missing)") from None
+        raise ConfigError(
+            f"incision serve needs the 'serve' extra: pip install 'incision[serve]' ({e.name} is missing)"
+        ) from None
     settings = read_config_file(args.config) if args.config else {}
     flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(ServeConfig) if f.name not in TABLES}
     settings.update({k: v for k, v in flags.items() if v is not None})
@@ -69,4 +71,3 @@ def _policy(text: str) -> tuple[str, dict]:
         return name, {"action": action, **({"threshold": float(threshold)} if threshold else {})}
     except ValueError:
         raise ConfigError(f"--policy threshold must be a number, got {threshold!r}") from None
-

@@ -143,10 +143,15 @@ def _steering(policies: dict[str, Policy], scores: dict[str, float]) -> list[str
     return [n for n, p in policies.items() if p.action == "steer" and scores[n] >= p.threshold]
 
 
-def _piece(tokenizer, generated: list[int]) -> str:
-    """The text the newest token adds: the reply decoded with it, minus the reply decoded without it."""
-    before = tokenizer.decode(generated[:-1], skip_special_tokens=True)
-    return tokenizer.decode(generated, skip_special_tokens=True)[len(before) :]
+def _piece(tokenizer, generated: list[int], window: int = 8) -> str:
+    """The text the newest token adds: the last few tokens decoded with it, minus without it. A window
+    keeps each step's cost flat (the whole reply would be quadratic) and spans any character's bytes."""
+    for tail in (generated[-window:], generated):
+        before = tokenizer.decode(tail[:-1], skip_special_tokens=True)
+        after = tokenizer.decode(tail, skip_special_tokens=True)
+        if after.startswith(before):
+            return after[len(before) :]
+    return after[len(before) :]
 
 
 def _redaction(piece: str, probe, token_logits) -> str:

@@ -56,6 +56,8 @@ def create_app(config: ServeConfig, engine: Engine | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         loop = asyncio.get_running_loop()
+        # uvicorn's access lines quote query strings, which may carry text; Guard logs each request without
+        logging.getLogger("uvicorn.access").disabled = True
         if service.engine is None:
             threading.Thread(target=_load, args=(service, loop), daemon=True, name="incision-load").start()
         else:
@@ -101,7 +103,11 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if service.engine is None:
             reason = service.load_error or "loading"
             return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
-        return {"status": "ready", "model": service.config.model, "probes": sorted(service.engine.monitor.probes)}
+        return {
+            "status": "ready",
+            "model": service.config.model,
+            "probes": sorted(service.engine.monitor.probes),
+        }
 
     @app.get("/metrics")
     async def metrics():
@@ -138,8 +144,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
                     "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in spans],
                 }
             )
-            for span in spans:
-                service.metrics.firings.labels("pii", "scrub").inc()
+            if spans:
+                service.metrics.firings.labels("pii", "scrub").inc(len(spans))
         return results[0] if body.text is not None else {"results": results}
 
     @app.post("/v1/chat/completions")
@@ -151,7 +157,9 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
             chunks = chat_stream(service, engine, prompt, new_tokens, include_usage, timeout)
-            return StreamingResponse(chunks, media_type="text/event-stream", headers={"cache-control": "no-cache"})
+            return StreamingResponse(
+                chunks, media_type="text/event-stream", headers={"cache-control": "no-cache"}
+            )
         async with asyncio.timeout(timeout):
             events = [event async for event in engine.chat(prompt, new_tokens)]
         return chat_completion(service, prompt, events)

@@ -46,9 +46,16 @@ def chat_completion(service, prompt, events: list[StreamEvent]) -> dict:
     }
 
 
-async def chat_stream(service, engine, prompt, new_tokens: int, include_usage: bool, timeout: float) -> AsyncIterator[str]:
+async def chat_stream(
+    service, engine, prompt, new_tokens: int, include_usage: bool, timeout: float
+) -> AsyncIterator[str]:
     """SSE lines: a role chunk, a chunk per token, a finishing chunk, usage if asked, then [DONE]."""
-    base = {"id": _id(), "object": "chat.completion.chunk", "created": int(time.time()), "model": service.config.model}
+    base = {
+        "id": _id(),
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": service.config.model,
+    }
 
     def chunk(delta: dict, finish: str | None = None, **extra) -> str:
         body = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
@@ -63,7 +70,11 @@ async def chat_stream(service, engine, prompt, new_tokens: int, include_usage: b
                 yield chunk({"content": event.text}, incision=_token(event))
     except Exception as e:  # the response has started: the error goes in the stream
         if isinstance(e, TimeoutError):
-            error = {"message": "the request took longer than this server's time limit", "type": "timeout", "code": 504}
+            error = {
+                "message": "the request took longer than this server's time limit",
+                "type": "timeout",
+                "code": 504,
+            }
         else:
             log.error("internal error while streaming: %s", where(e))
             error = {"message": f"internal error ({type(e).__name__})", "type": "internal_error", "code": 500}

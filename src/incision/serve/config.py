@@ -36,13 +36,19 @@ class ServeConfig:
     model: str = _help("embedded name, local folder or hub id", DEFAULT_MODEL)
     probes: dict[str, str] = _help("probe folders by name (flag: --probe NAME=FOLDER)", factory=dict)
     detector: str | None = _help("PII detector folder: serves /v1/scrub and adds a token probe 'pii'")
-    policies: dict[str, dict] = _help("per probe: {action, threshold, message | direction, alpha}", factory=dict)
-    edits: list[dict] = _help("edits on every pass: {direction, alpha} steers, {direction, ablate: true}", factory=list)
+    policies: dict[str, dict] = _help(
+        "per probe: {action, threshold, message | direction, alpha}", factory=dict
+    )
+    edits: list[dict] = _help(
+        "edits on every pass: {direction, alpha} steers, {direction, ablate: true}", factory=list
+    )
     host: str = _help("address to listen on", "127.0.0.1")
     port: int = _help("port to listen on", 8000)
     api_keys_env: str = _help("environment variable holding comma-separated API keys", "INCISION_API_KEYS")
     api_keys_file: str | None = _help("file of API keys, one per line (adds to the env var's)")
-    scrub_salt_env: str = _help("environment variable holding the salt of the hash and fake scrub styles", "INCISION_SCRUB_SALT")
+    scrub_salt_env: str = _help(
+        "environment variable holding the salt of the hash and fake scrub styles", "INCISION_SCRUB_SALT"
+    )
     max_body_bytes: int = _help("largest request body; bigger gets 413", 1 << 20)
     max_tokens: int = _help("most input tokens in one request (all its texts, or the chat prompt)", 8192)
     max_new_tokens: int = _help("most tokens a chat completion may generate", 256)
@@ -69,7 +75,9 @@ class ServeConfig:
         if "pii" in self.probes and self.detector:
             raise ConfigError("the probe name 'pii' is the detector's; give your probe another name")
         if not self.probes and not self.detector:
-            raise ConfigError("nothing to serve: give at least one probe (--probe NAME=FOLDER) or a --detector")
+            raise ConfigError(
+                "nothing to serve: give at least one probe (--probe NAME=FOLDER) or a --detector"
+            )
 
     def api_keys(self) -> list[str]:
         """The configured keys (none: the service is open, which `incision serve` warns about)."""
@@ -78,7 +86,9 @@ class ServeConfig:
             try:
                 keys += Path(self.api_keys_file).read_text(encoding="utf-8").splitlines()
             except OSError as e:
-                raise ConfigError(f"cannot read API key file {self.api_keys_file!r} ({type(e).__name__})") from None
+                raise ConfigError(
+                    f"cannot read API key file {self.api_keys_file!r} ({type(e).__name__})"
+                ) from None
         return [k.strip() for k in keys if k.strip()]
 
 
@@ -97,7 +107,9 @@ def read_config_file(path: str | Path) -> dict:
     except Exception as e:  # each format has its own error class
         raise ConfigError(f"config file {str(path)!r} does not parse ({type(e).__name__})") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {str(path)!r} must hold a table of settings, not {type(data).__name__}")
+        raise ConfigError(
+            f"config file {str(path)!r} must hold a table of settings, not {type(data).__name__}"
+        )
     known = {f.name for f in dataclasses.fields(ServeConfig)}
     unknown = sorted(set(data) - known)
     if unknown:

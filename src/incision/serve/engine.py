@@ -87,17 +87,16 @@ class Engine:
 
     # -- scrub ------------------------------------------------------------------------------------
     async def find_spans(self, texts: list[str]) -> list[list[Span]]:
+        """PII spans of each text, pointing into `detector_text(text)`."""
         if self.detector is None:
             raise ConfigError("this server has no PII detector; start it with --detector FOLDER to scrub")
-        tokens = await asyncio.to_thread(self._count_scrub_tokens, texts)
+        texts = [self.detector_text(t) for t in texts]
+        tokens = await asyncio.to_thread(self._count_tokens, texts)
         return await self.finder.submit(texts, tokens)
 
-    def _count_scrub_tokens(self, texts: list[str]) -> int:
-        for k, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise InputError(f"text {k} is a {type(text).__name__}, not a string")
+    def _count_tokens(self, texts: list[str]) -> int:
         tokenizer = self.subject.tokenizer
-        tokens = sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]) if texts else 0
+        tokens = sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"])
         self._check_tokens(tokens)
         return max(tokens, 1)
 
@@ -119,7 +118,9 @@ class Engine:
         try:
             text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         except Exception as e:  # jinja raises its own errors for roles the template refuses
-            raise InputError(f"the model's chat template rejects these messages ({type(e).__name__})") from None
+            raise InputError(
+                f"the model's chat template rejects these messages ({type(e).__name__})"
+            ) from None
         bos = tokenizer.bos_token
         if bos and text.startswith(bos) and encode(tokenizer, "a").n_prefix:
             text = text[len(bos) :]
@@ -155,7 +156,9 @@ class Engine:
 
     def _policy(self, name: str, spec) -> Policy:
         if not isinstance(spec, dict):
-            raise ConfigError(f"policy {name!r} must be a table like {{action: flag, threshold: 0.5}}, got {spec!r}")
+            raise ConfigError(
+                f"policy {name!r} must be a table like {{action: flag, threshold: 0.5}}, got {spec!r}"
+            )
         spec = dict(spec)
         if spec.get("action") == "steer":
             direction = spec.pop("direction", None)

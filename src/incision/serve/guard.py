@@ -49,11 +49,15 @@ class Guard:
                 return await app(scope, receive, sending)
             headers = dict(scope["headers"])
             if not self._authorised(headers.get(b"authorization", b"")):
-                return await _error(sending, 401, "missing or wrong API key; send 'Authorization: Bearer KEY'")
+                return await _error(
+                    sending, 401, "missing or wrong API key; send 'Authorization: Bearer KEY'"
+                )
             body = await _read_body(receive, headers, service.config.max_body_bytes)
             if body is None:
                 return await _error(
-                    sending, 413, f"the request body is larger than this server's limit of {service.config.max_body_bytes} bytes"
+                    sending,
+                    413,
+                    f"the request body is larger than this server's limit of {service.config.max_body_bytes} bytes",
                 )
             if service.in_flight >= service.config.max_in_flight:
                 return await _error(
@@ -129,7 +133,12 @@ async def _error(send, status: int, message: str, headers=()) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra, *headers],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *extra,
+                *headers,
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -16,13 +16,20 @@ class Metrics:
             "incision_requests", "HTTP requests by route and status", ["route", "status"], registry=r
         )
         self.latency = Histogram(
-            "incision_request_seconds", "request latency by route", ["route"], buckets=LATENCY_BUCKETS, registry=r
+            "incision_request_seconds",
+            "request latency by route",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.tokens = Counter(
             "incision_tokens", "tokens read (input) and generated (output)", ["route", "kind"], registry=r
         )
         self.firings = Counter(
-            "incision_probe_firings", "probe scores at or over their threshold", ["probe", "action"], registry=r
+            "incision_probe_firings",
+            "probe scores at or over their threshold",
+            ["probe", "action"],
+            registry=r,
         )
         self.batch_texts = Histogram(
             "incision_batch_texts", "texts per model pass", buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=r

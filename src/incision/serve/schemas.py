@@ -70,7 +70,9 @@ class ChatRequest(BaseModel):
     @model_validator(mode="after")
     def _greedy_only(self):
         if self.temperature not in (None, 0, 0.0):
-            raise ValueError(f"this server decodes greedily: temperature must be 0 or unset, got {self.temperature}")
+            raise ValueError(
+                f"this server decodes greedily: temperature must be 0 or unset, got {self.temperature}"
+            )
         if self.top_p not in (None, 1, 1.0):
             raise ValueError(f"this server decodes greedily: top_p must be 1 or unset, got {self.top_p}")
         if self.n not in (None, 1):
