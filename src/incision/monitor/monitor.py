@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import InputError
-from ..hooks import add_output_hooks
+from ..hooks import add_output_hooks, add_stop_hook, run_until_stop
 from ..pii.records import clean_text
 from ..probes.linear import LinearProbe
 from ..probes.live import check_compatible
@@ -86,11 +86,22 @@ class Monitor:
             site = subject.resolve(check_compatible(probe, subject)).name
             head = ProbeHead.of(name, probe, subject.input_device)
             self.heads_by_site.setdefault(site, []).append(head)
+        deepest = max((subject.resolve(site) for site in self.heads_by_site), key=lambda s: s.layer)
+        # scoring alone ends the pass after the deepest block a probe reads, as offline probes do
+        self.last_module = subject.site_map.blocks[deepest.layer] if deepest.layer >= 0 else deepest.module
 
     @torch.inference_mode()
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep_BT=None, **model_kwargs):
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        keep_BT=None,
+        scores_only=False,
+        **model_kwargs,
+    ):
         """Run the model once with every probe attached; `keep_BT` marks the tokens pooled scores cover
-        (default: the attention mask). Extra arguments go to the model (e.g. `logits_to_keep`)."""
+        (default: the attention mask). Extra arguments go to the model (e.g. `logits_to_keep`). With
+        `scores_only` the pass ends after the deepest probe's block, and the output is None."""
         keep = (attention_mask if keep_BT is None else keep_BT).bool()
         token_logits, pooled_logits = {}, {}
 
@@ -102,12 +113,14 @@ class Monitor:
                     pooled_logits[head.name] = head.pooled_logits(acts_BTD, logits, keep)
 
         modules = {site: self.subject.resolve(site).module for site in self.heads_by_site}
+        inputs = dict(input_ids=input_ids, attention_mask=attention_mask)
+        inputs = {k: v.to(self.subject.input_device) for k, v in inputs.items()} | model_kwargs
         with self._edited(), add_output_hooks(modules, read):
-            device = self.subject.input_device
-            output = self.subject.model(
-                input_ids=input_ids.to(device), attention_mask=attention_mask.to(device), **model_kwargs
-            )
-        return MonitorPass(output, token_logits, pooled_logits)
+            if not scores_only:
+                return MonitorPass(self.subject.model(**inputs), token_logits, pooled_logits)
+            with add_stop_hook(self.last_module):
+                run_until_stop(self.subject.model, **inputs)
+        return MonitorPass(None, token_logits, pooled_logits)
 
     def score(self, texts: list[str], **model_kwargs) -> list[TextReading]:
         """Every probe's reading of each text, from one batched forward pass."""
@@ -117,7 +130,9 @@ class Monitor:
         """`score` of texts already checked and tokenised by `encode` (a server checks each request's
         texts before they join a batch)."""
         ids, mask, keep = self._batch(encodings)
-        result = self.forward(ids, mask, keep, **model_kwargs)
+        if hasattr(self.subject.model.config, "use_cache"):
+            model_kwargs.setdefault("use_cache", False)  # nothing is generated: a cache would only cost
+        result = self.forward(ids, mask, keep, scores_only=True, **model_kwargs)
         readings = []
         for b, enc in enumerate(encodings):
             rows = keep[b].nonzero()[:, 0]
