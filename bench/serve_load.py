@@ -38,7 +38,9 @@ MODEL = "gemma-3-270m"
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--detector", default="out/demo/detector", help="PII detector folder (make demo writes one)")
+    p.add_argument(
+        "--detector", default="out/demo/detector", help="PII detector folder (make demo writes one)"
+    )
     p.add_argument("--probe", help="a mean-pooled probe folder for /v1/score (default: random weights)")
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--seconds", type=float, default=60)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import openai
 import pytest
 import torch
@@ -131,3 +132,31 @@ def test_health_readiness_and_metrics(http):
     assert 'incision_requests_total{route="/v1/score",status="200"}' in metrics
     assert "incision_request_seconds_bucket" in metrics and "incision_batch_texts_count" in metrics
     assert 'incision_tokens_total{kind="input",route="/v1/score"}' in metrics
+
+
+def test_policies_from_the_config_act_on_chat(artifacts, tmp_path, monkeypatch):
+    from incision.serve import create_app
+    from incision.steer import Direction
+
+    from .conftest import config, running
+
+    subject = artifacts["subject"]
+    vector = torch.randn(subject.d_model, generator=torch.Generator().manual_seed(3)) * 50
+    folder = Direction({"resid.1": vector}).save(tmp_path / "direction")
+    policies = {
+        "topic": {"action": "steer", "threshold": 1e-6, "direction": str(folder), "alpha": 1.0},
+        "tokens": {"action": "flag", "threshold": 1e-6},
+    }
+    monkeypatch.delenv("INCISION_API_KEYS", raising=False)
+    body = {"messages": MESSAGES, "max_tokens": 8}
+    with running(create_app(config(artifacts, policies=policies))) as (_, url):
+        steered = httpx.post(f"{url}/v1/chat/completions", json=body).json()
+    assert steered["incision"]["actions"] == ["tokens:flag", "topic:steer"]
+    assert steered["choices"][0]["message"]["content"] != greedy_reply(subject, MESSAGES, 8)
+    blocking = {"topic": {"action": "block", "threshold": 1e-6, "message": "no."}}
+    with running(create_app(config(artifacts, policies=blocking))) as (_, url):
+        blocked = httpx.post(f"{url}/v1/chat/completions", json=body).json()
+    assert blocked["choices"][0] == {
+        "index": 0, "message": {"role": "assistant", "content": "no."}, "finish_reason": "content_filter"
+    }  # fmt: skip
+    assert blocked["usage"]["completion_tokens"] == 0
