@@ -29,10 +29,13 @@ demo: setup $(if $(filter 0,$(PRESIDIO)),,$(VENV)/.presidio)
 test: setup
 	$(PY) -m pytest -q
 
+# monitor_quality and serve_load read the PII detector `make demo` writes to out/demo/detector.
 bench: setup
 	$(PY) bench/capture.py
 	$(PY) bench/probe_train.py
 	$(PY) bench/monitor.py
+	$(PY) bench/monitor_quality.py
+	$(PY) bench/serve_load.py
 
 # SAE training throughput against eai-sparsify and SAELens. Their dependencies clash with incision's, so each
 # gets its own virtualenv (torch first, so pip keeps the CPU build); SAE_ARGS adds options, e.g. --repeats 3.

@@ -115,6 +115,7 @@ class Judge:
             return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return f"<start_of_turn>user\n{content}<end_of_turn>\n<start_of_turn>model\n"
 
+    @torch.inference_mode()
     def __call__(self, template: str, texts: list[str]) -> np.ndarray:
         """[n, 3]: score, in-format mass P(yes) + P(no), share of the yes mass on 'Yes'."""
         self.tok.padding_side = "left"
@@ -175,7 +176,7 @@ def by_group(y, score, decision, groups: dict[str, np.ndarray], n_bootstrap: int
 
 
 def judge_systems(judges: dict[str, Judge], template: str, texts, y, groups, args) -> tuple[dict, dict]:
-    results, seconds = {}, {}
+    results, seconds, decisions = {}, {}, {}
     for name, judge in judges.items():
         out, per_text = run_system(f"judge {name}", lambda b, j=judge: j(template, b), texts, args.batch)
         score = out[:, 0]
@@ -185,7 +186,8 @@ def judge_systems(judges: dict[str, Judge], template: str, texts, y, groups, arg
             "called_positive": float((score > 0.5).mean()),
         }
         seconds[f"judge:{name}"] = per_text
-    return results, seconds
+        decisions[f"judge:{name}"] = score > 0.5
+    return results, seconds, decisions
 
 
 def sample(records: list[dict], n: int | None, seed: int) -> list[dict]:
@@ -241,7 +243,7 @@ def harmful_task(subject, judges: dict[str, Judge], args) -> dict:
         np.mean((p >= probe.threshold) == y.astype(bool))
     )
     seconds = {"probe": per_text}
-    judged, judge_seconds = judge_systems(judges, HARMFUL_PROMPT, texts, y, groups, args)
+    judged, judge_seconds, _ = judge_systems(judges, HARMFUL_PROMPT, texts, y, groups, args)
     return {
         "probe_training": facts,
         "heldout_texts": len(texts),
@@ -257,7 +259,9 @@ def pii_texts(args) -> tuple[list[dict], dict]:
         n_synth = round(args.limit * n_synth / (n_synth + n_plain))
         n_plain = args.limit - n_synth
     synth = synthesize(("en", "ja"), n_synth, seed=PII_SEED, split="shifted", progress=True)
-    rows = [{"text": r["text"], "lang": r["lang"], "pii": bool(r["spans"]), "source": "synthetic"} for r in synth]
+    rows = [
+        {"text": r["text"], "lang": r["lang"], "pii": bool(r["spans"]), "source": "synthetic"} for r in synth
+    ]
     plain = load_task("harmful", split="heldout") + load_task("sentiment", split="heldout")
     for lang in ("en", "ja"):
         pool = [r for r in plain if r["lang"] == lang]
@@ -296,10 +300,21 @@ def pii_task(subject, judges: dict[str, Judge], args) -> dict:
 
     out, per_text = run_system("detector", detector_fn, texts, args.batch)
     results = {"detector": by_group(y, out[:, 0], out[:, 1] > 0.5, groups, args.n_bootstrap)}
-    judged, judge_seconds = judge_systems(judges, PII_PROMPT, texts, y, groups, args)
+    judged, judge_seconds, decisions = judge_systems(judges, PII_PROMPT, texts, y, groups, args)
+    decisions["detector"] = out[:, 1] > 0.5
+    sources = np.array([r["source"] for r in rows])
+    for system, called in decisions.items():  # which PII-free texts each system flags
+        judged_or_not = judged if system in judged else results
+        judged_or_not[system]["false_positive_rate"] = {
+            src: float(called[(y == 0) & (sources == src)].mean()) for src in ("synthetic", "bundled")
+        }
     return {
-        "detector": {"folder": args.detector, "site": detector.probe.meta.get("site"),
-                     "threshold": detector.threshold, "seed_threshold": detector.seed_threshold},  # fmt: skip
+        "detector": {
+            "folder": args.detector,
+            "site": detector.probe.meta.get("site"),
+            "threshold": detector.threshold,
+            "seed_threshold": detector.seed_threshold,
+        },  # fmt: skip
         "texts": counts,
         "systems": results | judged,
         "seconds_per_text": {"detector": per_text} | judge_seconds,
@@ -313,7 +328,7 @@ def print_task(name: str, result: dict) -> None:
     print(f"\n## {name}")
     for system, groups in result["systems"].items():
         for group, m in groups.items():
-            if not isinstance(m, dict):
+            if not isinstance(m, dict) or "auroc" not in m:
                 continue
             print(
                 f"{system:<32} {group:<15} n={m['n']:<4} AUROC {m['auroc']:.3f} "
