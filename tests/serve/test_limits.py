@@ -171,3 +171,16 @@ def test_logs_hold_no_request_text_even_from_a_crash(service, http, caplog, monk
     assert "POST /v1/score 200" in server_side and "ValueError at" in server_side  # the log is written...
     for value in PII:
         assert value not in server_side  # ...and holds none of it
+
+
+def test_a_chat_over_its_time_limit_gets_504_and_the_next_one_runs(artifacts, monkeypatch):
+    monkeypatch.delenv("INCISION_API_KEYS", raising=False)
+    app = create_app(config(artifacts, request_timeout_s=0.3, max_new_tokens=2000))
+    body = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1900}
+    with running(app) as (_, url):
+        assert "time limit" in error_of(httpx.post(f"{url}/v1/chat/completions", json=body, timeout=30), 504)
+        with httpx.stream("POST", f"{url}/v1/chat/completions", json={**body, "stream": True}) as response:
+            last = [line for line in response.iter_lines() if line][-2]
+        assert '"code": 504' in last
+        short = {**body, "max_tokens": 2}
+        assert httpx.post(f"{url}/v1/chat/completions", json=short).json()["usage"]["completion_tokens"] == 2

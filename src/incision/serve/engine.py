@@ -144,8 +144,8 @@ class Engine:
         try:
             while (event := await loop.run_in_executor(self.executor, next, events, None)) is not None:
                 yield event
-        finally:
-            events.close()
+        finally:  # a timeout or a client gone may leave a step running: close after it, on its thread
+            self.executor.submit(events.close)
 
     # -- helpers ----------------------------------------------------------------------------------
     def _check_tokens(self, tokens: int) -> None:
