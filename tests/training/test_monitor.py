@@ -16,8 +16,12 @@ from incision.training.callback import IncisionCallback
 
 from ..conftest import tiny_subject
 
-GOOD = [f"the quick brown fox {w}" for w in ("jumps", "runs", "sleeps", "eats", "waits", "sits", "hides", "plays")]
-BAD = [f"call me at 555-0142 {w}" for w in ("now", "later", "today", "soon", "again", "twice", "maybe", "please")]
+GOOD = [
+    f"the quick brown fox {w}" for w in ("jumps", "runs", "sleeps", "eats", "waits", "sits", "hides", "plays")
+]
+BAD = [
+    f"call me at 555-0142 {w}" for w in ("now", "later", "today", "soon", "again", "twice", "maybe", "please")
+]
 TEXTS, LABELS = GOOD + BAD, ["fox"] * 8 + ["phone"] * 8
 
 
@@ -55,7 +59,11 @@ def test_a_look_changes_nothing_training_sees(subject):
     torch.manual_seed(7)
     rng = torch.get_rng_state()
     monitor = TrainingMonitor(subject.tokenizer, TEXTS, LABELS, sites=["resid.1"], every=1)
-    noisy = model.model.layers[1].register_forward_pre_hook(lambda *_: [torch.rand(3)] and None)  # draws
+
+    def draws(*_):  # a layer that uses randomness even in eval mode
+        torch.rand(3)
+
+    noisy = model.model.layers[1].register_forward_pre_hook(draws)
     assert monitor.step(model, 0) is not None
     noisy.remove()
     assert all(torch.equal(a, b) for a, b in zip(params, model.parameters(), strict=True))
@@ -90,7 +98,9 @@ def test_measures_equal_a_direct_computation(subject, tmp_path):
     assert record["proj/v/resid.1"] == pytest.approx(float(proj.mean()), abs=1e-4)
     assert record["proj/v/resid.1/phone"] == pytest.approx(float(proj[8:].mean()), abs=1e-4)
     assert record["probe_acc/resid.1"] == 1.0  # the two kinds of text differ in every token
-    assert record["drift_from_start/resid.1"] == pytest.approx(0.0, abs=1e-9) and "drift/resid.1" not in record
+    assert (
+        record["drift_from_start/resid.1"] == pytest.approx(0.0, abs=1e-9) and "drift/resid.1" not in record
+    )
     second = monitor.step(subject.model, 1)
     assert second["drift/resid.1"] == pytest.approx(0.0, abs=1e-9)  # the same model: nothing moved
     lines = (tmp_path / "monitor.jsonl").read_text().splitlines()
@@ -120,7 +130,9 @@ def test_the_trainer_callback_looks_every_n_optimiser_steps(subject, tmp_path):
         output_dir=str(tmp_path), max_steps=5, per_device_train_batch_size=2, report_to=[], use_cpu=True,
         save_strategy="no", logging_strategy="no", disable_tqdm=True,
     )  # fmt: skip
-    T.Trainer(model=subject.model, args=args, train_dataset=data, callbacks=[IncisionCallback(monitor)]).train()
+    T.Trainer(
+        model=subject.model, args=args, train_dataset=data, callbacks=[IncisionCallback(monitor)]
+    ).train()
     assert [r["step"] for r in monitor.records] == [0, 2, 4]
 
 

@@ -68,7 +68,9 @@ class TrainingMonitor:
         if not isinstance(every, int) or every < 1:
             raise ConfigError(f"every must be a positive number of steps, got {every!r}")
         if getattr(tokenizer, "pad_token_id", None) is None:
-            raise ConfigError("the tokenizer has no pad token; set one (e.g. tokenizer.pad_token = tokenizer.eos_token)")
+            raise ConfigError(
+                "the tokenizer has no pad token; set one (e.g. tokenizer.pad_token = tokenizer.eos_token)"
+            )
         self.tokenizer, self.texts, self.every, self.batch_size = tokenizer, list(texts), every, batch_size
         self.label_names, self.y = _labels(labels, len(self.texts))
         self.sites, self.directions = list(sites), _unit_directions(directions or {})
@@ -100,7 +102,9 @@ class TrainingMonitor:
     # -- measuring ----------------------------------------------------------------------------------
     def _pooled(self, model) -> dict[str, torch.Tensor]:
         """Mean-pooled activations [N, D] (float32, CPU) at every site needed, one padded pass per batch."""
-        subject = Subject(model=model, tokenizer=self.tokenizer, name="training")  # sets eval: untouched restores
+        subject = Subject(
+            model=model, tokenizer=self.tokenizer, name="training"
+        )  # sets eval: untouched restores
         needed = set(self.sites) | {s for d in self.directions.values() for s in d}
         resolved = {site: subject.resolve(site) for site in needed}
         deepest = max(resolved.values(), key=lambda s: s.layer)
@@ -118,7 +122,10 @@ class TrainingMonitor:
         with add_output_hooks(modules, read), add_stop_hook(last):
             for start in range(0, len(self.texts), self.batch_size):
                 batch = self.tokenizer(
-                    self.texts[start : start + self.batch_size], return_tensors="pt", padding=True, truncation=True
+                    self.texts[start : start + self.batch_size],
+                    return_tensors="pt",
+                    padding=True,
+                    truncation=True,
                 )
                 mask = batch["attention_mask"]
                 run_until_stop(model, **{k: v.to(device) for k, v in batch.items()})
