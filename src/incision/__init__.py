@@ -1,7 +1,6 @@
 """incision: read a language model's internals while it runs, and edit them surgically."""
 
 from .capture import CaptureConfig, capture
-from .client import Client, ServiceError
 from .errors import (
     CaptureError,
     ConfigError,
@@ -34,3 +33,12 @@ __all__ = [
     "capture",
     "load",
 ]
+
+
+def __getattr__(name: str):
+    """`incision.Client` and `ServiceError` import httpx only when first used."""
+    if name in ("Client", "ServiceError"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'incision' has no attribute {name!r}")
