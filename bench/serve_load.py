@@ -57,21 +57,10 @@ def free_port() -> int:
 
 
 def random_probe_folder(folder: Path) -> str:
-    import torch
+    """A mean-pooled binary probe at resid.9 with random weights (what it costs does not depend on them)."""
+    from monitor import random_probe  # the cost bench's random probes
 
-    from incision.probes.linear import LinearProbe
-
-    subject = incision.load(MODEL)
-    g = torch.Generator().manual_seed(0)
-    probe = LinearProbe(
-        mean_D=torch.zeros(subject.d_model),
-        std_D=torch.ones(subject.d_model),
-        weight_CD=torch.randn(1, subject.d_model, generator=g) * 0.01,
-        bias_C=torch.zeros(1),
-        label_names=["benign", "harmful"],
-        pooling="mean",
-        meta={"site": "resid.9", "model": MODEL},
-    )
+    probe = random_probe(incision.load(MODEL), "resid.9", ["benign", "harmful"], "mean", seed=1)
     return str(probe.save(folder))
 
 

@@ -145,12 +145,14 @@ def _steering(policies: dict[str, Policy], scores: dict[str, float]) -> list[str
 
 def _piece(tokenizer, generated: list[int], window: int = 8) -> str:
     """The text the newest token adds: the last few tokens decoded with it, minus without it. A window
-    keeps each step's cost flat (the whole reply would be quadratic) and spans any character's bytes."""
-    for tail in (generated[-window:], generated):
-        before = tokenizer.decode(tail[:-1], skip_special_tokens=True)
-        after = tokenizer.decode(tail, skip_special_tokens=True)
-        if after.startswith(before):
-            return after[len(before) :]
+    keeps each step's cost flat (the whole reply would be quadratic) and spans any character's bytes;
+    the whole reply is decoded only when the window's decodings do not extend each other."""
+    tail = generated[-window:]
+    before = tokenizer.decode(tail[:-1], skip_special_tokens=True)
+    after = tokenizer.decode(tail, skip_special_tokens=True)
+    if not after.startswith(before):
+        before = tokenizer.decode(generated[:-1], skip_special_tokens=True)
+        after = tokenizer.decode(generated, skip_special_tokens=True)
     return after[len(before) :]
 
 

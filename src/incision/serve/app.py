@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 
 from fastapi import FastAPI, Request
@@ -171,8 +172,6 @@ def _action(engine: Engine, probe: str) -> str:
 
 
 def _salt(config: ServeConfig) -> str:
-    import os
-
     salt = os.environ.get(config.scrub_salt_env, "")
     if not salt:
         raise ConfigError(
