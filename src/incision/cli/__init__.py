@@ -7,7 +7,7 @@ import logging
 import sys
 
 from ..errors import IncisionError
-from . import commands, compare, demo, pii, probe, sae, serve, steer
+from . import commands, compare, demo, grok, pii, probe, sae, serve, steer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         steer.add_steer,
         pii.add_pii,
         serve.add_serve,
+        grok.add_grok,
         demo.add_demo,
     ):
         register(sub)
