@@ -92,7 +92,9 @@ def test_measures_equal_a_direct_computation(subject, tmp_path):
     with torch.no_grad():
         batch = subject.tokenizer(TEXTS, return_tensors="pt", padding=True)
         hidden = subject.model(**batch, output_hidden_states=True).hidden_states[2]  # after block 1
-        m = batch["attention_mask"][..., None].float()
+        specials = torch.isin(batch["input_ids"], torch.tensor(subject.tokenizer.all_special_ids))
+        assert specials.any()  # the texts below carry a special token: pooling leaves it out
+        m = (batch["attention_mask"] * ~specials)[..., None].float()
         pooled = (hidden * m).sum(1) / m.sum(1)
     proj = pooled @ (v / v.norm())
     assert record["proj/v/resid.1"] == pytest.approx(float(proj.mean()), abs=1e-4)

@@ -1,7 +1,8 @@
 """TrainingMonitor: every N steps, read a fixed probe set through the model being trained and record what
 it has learned so far, without disturbing training (untouched.py).
 
-Per look, at each site (texts mean-pooled over their real tokens):
+Per look, at each site (texts mean-pooled over their tokens, the tokenizer's special tokens left out: a BOS or
+`<|im_start|>` is often an attention sink whose norm dwarfs the rest and would make every mean read it):
 - `probe_acc/SITE`: held-out accuracy of a linear probe fitted afresh on this look's activations (a fixed,
   seeded 70/30 split of the probe set): how linearly decodable the labels are now;
 - `proj/NAME/SITE` (and `proj/NAME/SITE/LABEL` per class): mean projection onto a given direction's unit
@@ -127,7 +128,8 @@ class TrainingMonitor:
                     padding=True,
                     truncation=True,
                 )
-                mask = batch["attention_mask"]
+                specials = torch.tensor(sorted(set(self.tokenizer.all_special_ids)), dtype=torch.long)
+                mask = batch["attention_mask"] * ~torch.isin(batch["input_ids"], specials)
                 run_until_stop(model, **{k: v.to(device) for k, v in batch.items()})
         return {site: torch.cat(parts) for site, parts in chunks.items()}
 
