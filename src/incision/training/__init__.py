@@ -1,6 +1,8 @@
-"""Interpretability while a model trains: look at what it is learning every N steps, without disturbing it."""
+"""Interpretability while a model trains: look at what it is learning every N steps, without disturbing it,
+and shape what it learns (keep a direction out of its activations)."""
 
+from .design import DirectionPenalty, ablate_while_training
 from .monitor import Alert, TrainingMonitor
 from .untouched import untouched
 
-__all__ = ["Alert", "TrainingMonitor", "untouched"]
+__all__ = ["Alert", "DirectionPenalty", "TrainingMonitor", "ablate_while_training", "untouched"]
