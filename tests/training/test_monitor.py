@@ -105,6 +105,7 @@ def test_measures_equal_a_direct_computation(subject, tmp_path):
     )
     second = monitor.step(subject.model, 1)
     assert second["drift/resid.1"] == pytest.approx(0.0, abs=1e-9)  # the same model: nothing moved
+    assert second["shift_t/v/resid.1"] == 0.0
     lines = (tmp_path / "monitor.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [0, 1]
     assert (tmp_path / "monitor.csv").read_text().splitlines()[0].startswith("step,proj/v/resid.1")
@@ -149,3 +150,23 @@ def test_bad_setups_are_named(subject):
         TrainingMonitor(subject.tokenizer, TEXTS, directions={"v": {"resid.1": torch.zeros(4)}})
     with pytest.raises(ConfigError, match="exactly one of"):
         Alert("x")
+
+
+def test_shift_t_is_the_paired_t_test_against_the_first_look(subject):
+    from scipy.stats import ttest_rel
+
+    v = torch.randn(subject.d_model, generator=torch.Generator().manual_seed(4))
+    monitor = TrainingMonitor(
+        subject.tokenizer, TEXTS, LABELS, sites=(), directions={"v": {"resid.1": v}}, every=1
+    )
+    monitor.step(subject.model, 0)
+    before = monitor.last_projections["v"]["resid.1"].clone()
+    train_steps(subject.model, 3)
+    record = monitor.step(subject.model, 3)
+    after = monitor.last_projections["v"]["resid.1"]
+    assert not torch.equal(before, after)
+    assert record["shift_t/v/resid.1"] == pytest.approx(ttest_rel(after, before).statistic, rel=1e-4)
+    phone = torch.arange(len(TEXTS)) >= 8
+    assert record["shift_t/v/resid.1/phone"] == pytest.approx(
+        ttest_rel(after[phone], before[phone]).statistic, rel=1e-4
+    )

@@ -7,6 +7,9 @@ Per look, at each site (texts mean-pooled over their tokens, the tokenizer's spe
   seeded 70/30 split of the probe set): how linearly decodable the labels are now;
 - `proj/NAME/SITE` (and `proj/NAME/SITE/LABEL` per class): mean projection onto a given direction's unit
   vector, e.g. a behaviour direction whose rise shows the behaviour drifting in;
+- `shift_t/NAME/SITE` (and per class): the paired t-statistic of the texts' projections now against their
+  own projections at the first look. The same texts are read every time, so a small shared rise stands out
+  of the text-to-text spread (`last_projections` holds each text's projection for other statistics);
 - `drift/SITE` and `drift_from_start/SITE`: 1 - cosine between the labels' difference of means now and at
   the previous look (or the first): how far the model's own direction for the concept moved.
 Records go to `monitor.jsonl` and `monitor.csv` in `log_dir` (and tensorboard when it is installed);
@@ -82,6 +85,8 @@ class TrainingMonitor:
         self.records: list[dict] = []
         self._first_dirs: dict[str, torch.Tensor] = {}
         self._last_dirs: dict[str, torch.Tensor] = {}
+        self._first_projections: dict[tuple[str, str], torch.Tensor] = {}
+        self.last_projections: dict[str, dict[str, torch.Tensor]] = {}
         self.log_dir = Path(log_dir) if log_dir is not None else None
         self._tensorboard = _tensorboard(self.log_dir)
 
@@ -138,9 +143,13 @@ class TrainingMonitor:
         for name, vectors in self.directions.items():
             for site, unit in vectors.items():
                 proj = pooled[site] @ unit
+                self.last_projections.setdefault(name, {})[site] = proj
+                shift = proj.double() - self._first_projections.setdefault((name, site), proj).double()
                 out[f"proj/{name}/{site}"] = float(proj.mean())
+                out[f"shift_t/{name}/{site}"] = _paired_t(shift)
                 for k, label in enumerate(self.label_names or []):
                     out[f"proj/{name}/{site}/{label}"] = float(proj[self.y == k].mean())
+                    out[f"shift_t/{name}/{site}/{label}"] = _paired_t(shift[self.y == k])
         if self.y is None:
             return out
         for site in self.sites:
@@ -222,6 +231,13 @@ def _unit_directions(directions: dict) -> dict[str, dict[str, torch.Tensor]]:
                 raise ConfigError(f"direction {name!r} at {site!r} is zero or not finite")
             out[name][site] = v / v.norm()
     return out
+
+
+def _paired_t(shift: torch.Tensor) -> float:
+    """mean / standard error of per-text changes: 0 when nothing moved (or for a single text)."""
+    if len(shift) < 2 or float(shift.abs().max()) == 0:
+        return 0.0
+    return float(shift.mean() / (shift.std() / math.sqrt(len(shift))).clamp_min(1e-12))
 
 
 def _one_minus_cos(a: torch.Tensor, b: torch.Tensor) -> float:
