@@ -163,3 +163,23 @@ def test_detector_waits_for_memorisation_and_a_streak():
     assert named.lead_steps == 100 and named.lead_seconds == pytest.approx(10.0)
     never = phases(looks[:5], CircuitDetector())
     assert never.detected is None and never.lead_steps is None
+
+
+def test_incision_grok_writes_its_outputs(tmp_path):
+    import json
+
+    from safetensors.torch import load_file
+
+    from incision.cli import main
+
+    out = tmp_path / "grok"
+    args = ["grok", "--p", "11", "--d-model", "16", "--d-mlp", "32", "--steps", "40", "--every", "20"]
+    assert main([*args, "--out", str(out), "--threads", "1"]) == 0
+    for name in ("report.md", "curves.png", "fourier.png", "history.json", "model/model.safetensors"):
+        assert (out / name).stat().st_size > 0
+    history = json.loads((out / "history.json").read_text())
+    assert [look["step"] for look in history["looks"]] == [0, 20, 40]
+    assert history["config"]["p"] == 11 and history["phases"]["rule"]["threshold"] == 1.0
+    model = OneLayerTransformer(GrokConfig(**history["config"]))
+    model.load_state_dict(load_file(out / "model" / "model.safetensors"))  # the saved weights load back
+    assert "p = 11" in (out / "report.md").read_text()

@@ -76,6 +76,7 @@ def _plot_fourier(run: GrokRun, phases: Phases, path: Path) -> None:
     detector.axhline(phases.rule["threshold"], color="black", linewidth=0.8, linestyle=":", label="threshold")
     detector.set(title="detector input: train loss without the current key frequencies", xlabel="step")
     detector.set_yscale("symlog", linthresh=0.1)
+    detector.set_ylim(bottom=0)
     share.plot(steps, [look.key_share_now for look in run.looks], label="logit energy in the key frequencies")
     share.plot(steps, [look.embed_gini for look in run.looks], label="Gini of embedding frequency norms")
     share.set(title="Fourier sparsity", xlabel="step", ylim=(0, 1))
