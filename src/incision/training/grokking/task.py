@@ -91,11 +91,7 @@ class OneLayerTransformer(nn.Module):
         self.W_U = nn.Parameter(torch.randn(d, p) / d**0.5)
 
     def forward(self, inputs_N3: torch.Tensor) -> torch.Tensor:
-        """Logits [N, p] at the last position."""
-        return self.readout(inputs_N3)[0]
-
-    def readout(self, inputs_N3: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits [N, p] and the MLP's hidden activations [N, d_mlp] at the last position.
+        """Logits [N, p] at the last position.
 
         Attention is computed from per-token tables: a key, value and query depend only on (position, token),
         and there are 3 x (p + 1) of those, not 3N. Same function, same gradients, far fewer FLOPs."""
@@ -111,9 +107,8 @@ class OneLayerTransformer(nn.Module):
         mixed_NHE = torch.einsum("nth,nthe->nhe", pattern_N3H, value_3VHE[positions, inputs_N3])
         mixed_ND = mixed_NHE.flatten(1) @ self.W_O
         resid_ND = last_ND + mixed_ND
-        hidden_NM = torch.relu(resid_ND @ self.W_in + self.b_in)
-        resid_ND = resid_ND + hidden_NM @ self.W_out + self.b_out
-        return resid_ND @ self.W_U, hidden_NM
+        resid_ND = resid_ND + torch.relu(resid_ND @ self.W_in + self.b_in) @ self.W_out + self.b_out
+        return resid_ND @ self.W_U
 
     def reference_readout(self, inputs_N3: torch.Tensor) -> torch.Tensor:
         """Logits from the textbook computation (every position's key and value): the tables' oracle."""
