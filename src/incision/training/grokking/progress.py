@@ -66,7 +66,8 @@ def logits_all(model: OneLayerTransformer, data: ModularAddition) -> torch.Tenso
 def measure(model: OneLayerTransformer, data: ModularAddition, step: int, seconds: float) -> Look:
     logits = logits_all(model, data)
     p, answers = data.p, data.answers_N
-    energy = fourier.frequency_energy(logits, p)
+    energy, total = fourier.frequency_energy(logits, p), fourier.centred_energy(logits)
+    embed_norms = fourier.frequency_norms(model.W_E.detach()[:p])
     key = fourier.key_frequencies(energy)
     correct = (logits.argmax(-1) == answers).float()
     return Look(
@@ -77,13 +78,13 @@ def measure(model: OneLayerTransformer, data: ModularAddition, step: int, second
         train_acc=float(correct[data.train_rows].mean()),
         test_acc=float(correct[data.test_rows].mean()),
         weight_norm=float(torch.cat([w.detach().flatten() for w in model.parameters()]).norm()),
-        embed_gini=fourier.gini(fourier.frequency_norms(model.W_E.detach()[:p])),
+        embed_gini=fourier.gini(embed_norms),
         key_now=key,
-        key_share_now=float(energy[[k - 1 for k in key]].sum() / fourier.centred_energy(logits)),
+        key_share_now=float(energy[[k - 1 for k in key]].sum() / total),
         restricted_loss_now=_restricted_loss(logits, data, key),
         excluded_loss_now=fourier.loss(fourier.excluded_logits(logits, p, key), answers, data.train_rows),
-        embed_norms=fourier.frequency_norms(model.W_E.detach()[:p]).tolist(),
-        logit_energy=(energy / fourier.centred_energy(logits)).tolist(),
+        embed_norms=embed_norms.tolist(),
+        logit_energy=(energy / total).tolist(),
     )
 
 
