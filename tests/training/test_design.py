@@ -34,6 +34,14 @@ def hook_count(model) -> int:
     return sum(len(m._forward_hooks) for m in model.modules())
 
 
+def assert_restored(subject, modules: dict, before: dict) -> None:
+    """The hooks are gone and the modules give their outputs from before the ablation again."""
+    assert hook_count(subject.model) == 0
+    subject.model.eval()
+    again = outputs(subject, modules)
+    assert all(torch.equal(before[k], again[k]) for k in before)
+
+
 def test_decoder_vector_leaves_no_component_in_any_write_and_trains():
     subject = tiny_subject("llama")
     r = torch.randn(subject.d_model, generator=torch.Generator().manual_seed(0))
@@ -49,10 +57,7 @@ def test_decoder_vector_leaves_no_component_in_any_write_and_trains():
     assert all(float((x @ (r / r.norm())).abs().max()) < 1e-4 for x in after.values())
     grads = [p.grad for p in subject.model.parameters() if p.requires_grad]
     assert all(g is not None for g in grads) and any(float(g.abs().sum()) > 0 for g in grads)
-    assert hook_count(subject.model) == 0
-    subject.model.eval()
-    again = outputs(subject, writes)
-    assert all(torch.equal(before[k], again[k]) for k in before)
+    assert_restored(subject, writes, before)
 
 
 def test_encoder_directions_removed_site_by_site_with_their_span():
@@ -74,10 +79,7 @@ def test_encoder_directions_removed_site_by_site_with_their_span():
     assert float((after["resid.2"] @ second.unit()).abs().max()) < 1e-4  # both directions at the last site
     assert float((h @ second.unit()).abs().max()) < 1e-4  # the model's own output is the edited one
     assert any(float(p.grad.abs().sum()) > 0 for p in subject.model.embeddings.parameters())
-    assert hook_count(subject.model) == 0
-    subject.model.eval()
-    again = outputs(subject, modules)
-    assert all(torch.equal(before[k], again[k]) for k in before)
+    assert_restored(subject, modules, before)
 
 
 def test_site_bases_orthonormal_and_drop_repeated_vectors():
