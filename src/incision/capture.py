@@ -91,6 +91,25 @@ def capture(
     """
     config = CaptureConfig(dtype=dtype, **options)
     docs = read_documents(texts, config.text_field)
+    store = describe_store(subject, sites, config)
+    writer = open_writer(out, store, config, docs)
+    if writer.docs_done < len(docs) or not writer.manifest["complete"]:
+        _CaptureRun(subject, store.sites, config).run(docs, writer)
+        writer.finish(len(docs))
+    return ActivationStore.open(out)
+
+
+@dataclass
+class StoreDescription:
+    """What a store's manifest says about its capture, before any document is read."""
+
+    sites: list[str]
+    settings: dict  # must match for a capture to resume
+    model: dict  # facts about the model
+
+
+def describe_store(subject: Subject, sites: str | list[str], config: CaptureConfig) -> StoreDescription:
+    """Expand the sites and fill in the config's model-dependent defaults (window, shard size), checked."""
     site_names = subject.expand_sites(sites)
     config.window = config.window or subject.default_window
     _check_window(subject, config)
@@ -100,12 +119,16 @@ def capture(
         "model": _model_fingerprint(subject),
         **{k: v for k, v in asdict(config).items() if k not in ("overwrite", "progress", "batch_tokens")},
     }
-    writer = StoreWriter(out, settings, _model_facts(subject), overwrite=config.overwrite)
-    writer.check_inputs(lambda start, end: _digest(docs, start, end))
-    if writer.docs_done < len(docs) or not writer.manifest["complete"]:
-        _CaptureRun(subject, site_names, config).run(docs, writer)
-        writer.finish(len(docs))
-    return ActivationStore.open(out)
+    return StoreDescription(site_names, settings, _model_facts(subject))
+
+
+def open_writer(
+    out: str | Path, store: StoreDescription, config: CaptureConfig, docs: list[Document]
+) -> StoreWriter:
+    """A writer for a new store, or one resuming a store captured with the same settings and inputs."""
+    writer = StoreWriter(out, store.settings, store.model, overwrite=config.overwrite)
+    writer.check_inputs(lambda start, end: inputs_digest(docs[start:end]) if end <= len(docs) else None)
+    return writer
 
 
 @dataclass
@@ -178,11 +201,10 @@ def _model_facts(subject: Subject) -> dict:
     }
 
 
-def _digest(docs: list[Document], start: int, end: int) -> str | None:
-    if end > len(docs):
-        return None
+def inputs_digest(docs: list[Document]) -> str:
+    """Identifies a shard's documents, to refuse resuming a store over other inputs."""
     digest = hashlib.sha256()
-    for doc in docs[start:end]:
+    for doc in docs:
         digest.update(
             json.dumps([doc.text, doc.fields], sort_keys=True, ensure_ascii=False, default=str).encode()
         )
@@ -190,7 +212,9 @@ def _digest(docs: list[Document], start: int, end: int) -> str | None:
 
 
 @dataclass
-class _ShardPlan:
+class ShardPlan:
+    """The documents of one shard (numbered from `start`), their encodings and the windows to run."""
+
     start: int
     encodings: list[Encoding]
     windows: list[Window]
@@ -198,6 +222,31 @@ class _ShardPlan:
     @property
     def end(self) -> int:
         return self.start + len(self.encodings)
+
+    def add(self, encoding: Encoding, config: CaptureConfig) -> None:
+        self.windows += plan_windows(self.end, encoding, config.window, config.overlap)
+        self.encodings.append(encoding)
+
+
+def plan_shards(encode, docs: list[Document], start: int, config: CaptureConfig) -> Iterator[ShardPlan]:
+    """Documents `start`.. in shards of whole documents, each closed once it holds `shard_tokens` tokens."""
+    plan, n_tokens = ShardPlan(start, [], []), 0
+    for doc in docs[start:]:
+        plan.add(encode(doc.text), config)
+        n_tokens += len(plan.encodings[-1])
+        if n_tokens >= config.shard_tokens:
+            yield plan
+            plan, n_tokens = ShardPlan(plan.end, [], []), 0
+    if plan.encodings:
+        yield plan
+
+
+def plan_shard(encode, docs: list[Document], start: int, config: CaptureConfig) -> ShardPlan:
+    """One shard made of exactly `docs`, numbered from `start` (a shard another process planned)."""
+    plan = ShardPlan(start, [], [])
+    for doc in docs:
+        plan.add(encode(doc.text), config)
+    return plan
 
 
 class _CaptureRun:
@@ -231,10 +280,13 @@ class _CaptureRun:
             buffer_sets: list[dict[str, torch.Tensor]] = [{}, {}]
             for k, plan in enumerate(self._plan_shards(docs, writer.docs_done)):
                 acts = self._forward_shard(plan, buffer_sets[k % 2], bar)
-                tokens, documents = shard_tables(docs, plan.start, plan.encodings, self.config.keep_text)
+                shard_docs = docs[plan.start : plan.end]
+                tokens, documents = shard_tables(
+                    shard_docs, plan.start, plan.encodings, self.config.keep_text
+                )
                 if pending is not None:
                     pending.result()
-                digest = _digest(docs, plan.start, plan.end)
+                digest = inputs_digest(shard_docs)
                 pending = pool.submit(
                     writer.write_shard, (plan.start, plan.end), acts, tokens, documents, digest
                 )
@@ -242,21 +294,11 @@ class _CaptureRun:
             if pending is not None:
                 pending.result()
 
-    def _plan_shards(self, docs: list[Document], start: int) -> Iterator[_ShardPlan]:
-        plan, n_tokens = _ShardPlan(start, [], []), 0
-        for doc_index in range(start, len(docs)):
-            enc = self.subject.encode(docs[doc_index].text)
-            plan.encodings.append(enc)
-            plan.windows += plan_windows(doc_index, enc, self.config.window, self.config.overlap)
-            n_tokens += len(enc)
-            if n_tokens >= self.config.shard_tokens:
-                yield plan
-                plan, n_tokens = _ShardPlan(doc_index + 1, [], []), 0
-        if plan.encodings:
-            yield plan
+    def _plan_shards(self, docs: list[Document], start: int) -> Iterator[ShardPlan]:
+        return plan_shards(self.subject.encode, docs, start, self.config)
 
     def _forward_shard(
-        self, plan: _ShardPlan, buffers: dict[str, torch.Tensor], bar
+        self, plan: ShardPlan, buffers: dict[str, torch.Tensor], bar
     ) -> dict[str, torch.Tensor]:
         """Fill `buffers` (grown as needed) with the shard's rows in (doc, position) order; return row views."""
         lengths = [len(e) for e in plan.encodings]

@@ -1,6 +1,8 @@
 """Forward hooks that are always removed. Each installer returns a handle that is also a context manager.
 
 Capture hooks read a detached output; intervention hooks (`add_replace_hook`) return a new tensor.
+MoE sites' modules are views (sites_moe.MoEView) whose own `register_forward_hook` shows these hooks
+[B, T, X] tensors where the model computes [B*T, X], so nothing here needs to know about them.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 `embed` is the embedding output (what `output_hidden_states[0]` holds), `resid.L` the output of
 block L (the residual stream after it), `attn.L` and `mlp.L` the attention and MLP sublayer
 outputs of block L before they are added to the residual stream. Negative L counts from the end.
+Mixture-of-experts blocks add `router.L`, `experts.L`, `shared.L` and `expert.L.E` (sites_moe.py).
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from dataclasses import dataclass
 from torch import nn
 
 from .errors import SiteError
+from .sites_moe import MOE_KINDS, MoEBlock, find_moe, moe_site_names, moe_view
 
-SITE_KINDS = ("resid", "attn", "mlp")
-_SITE_RE = re.compile(r"^(resid|attn|mlp)\.(-?\d+)$")
+SITE_KINDS = ("resid", "attn", "mlp", *MOE_KINDS)
+# forward order within a block: attention, then the MoE parts, then the MLP's output, then the block's
+_ORDER = {"embed": 0, "attn": 1, "router": 2, "expert": 3, "experts": 4, "shared": 5, "mlp": 6, "resid": 7}
+_SITE_RE = re.compile(r"^(resid|attn|mlp|router|experts|shared)\.(-?\d+)$")
+_EXPERT_RE = re.compile(r"^expert\.(-?\d+)\.(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ FAMILIES: dict[str, Family] = {
         name: _LLAMA_LIKE
         for name in ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3", "gemma3_text")
     },
+    **{name: _LLAMA_LIKE for name in ("mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v3")},
 }
 
 _ATTN_NAMES = ("self_attn", "attention", "attn", "self_attention")
@@ -48,11 +54,14 @@ _MLP_NAMES = ("mlp", "feed_forward", "ffn", "ff")
 
 @dataclass(frozen=True)
 class Site:
-    """A resolved site: its canonical name (non-negative layer), layer (-1 for embed) and module."""
+    """A resolved site: its canonical name (non-negative layer), layer (-1 for embed) and module.
+
+    MoE sites' modules are views (sites_moe.MoEView) that show hooks [B, T, X] tensors."""
 
     name: str
     layer: int
     module: nn.Module
+    width: int | None = None  # None: the model's hidden size; a router's is its number of experts
 
 
 def _get(root: nn.Module, path: str) -> nn.Module | None:
@@ -100,6 +109,9 @@ class SiteMap:
         self.family = family
         self.blocks = _get(self.base, family.blocks)
         self._modules: dict[str, nn.Module] = {}
+        self.moe: dict[int, MoEBlock] = {}  # layer -> its MoE parts; dense layers are absent
+        self._moe_names: set[str] = set()
+        self._views: dict[str, nn.Module] = {}  # MoE views, made on first use (a big model has thousands)
         embed = _get(self.base, family.embed) if family.embed else None
         if embed is not None:
             self._modules["embed"] = embed
@@ -109,47 +121,86 @@ class SiteMap:
                 module = _get(block, path) if path else None
                 if module is not None:
                     self._modules[f"{kind}.{i}"] = module
+            moe = find_moe(self._modules.get(f"mlp.{i}"))
+            if moe is not None:
+                self.moe[i] = moe
+                self._moe_names.update(moe_site_names(i, moe))
 
     @property
     def names(self) -> list[str]:
         """Every site this model has, in forward order."""
-        order = {"embed": 0, "attn": 1, "mlp": 2, "resid": 3}
-        return sorted(self._modules, key=lambda s: (_layer_of(s), order[s.split(".")[0]]))
+        return sorted([*self._modules, *self._moe_names], key=_forward_order)
 
     def resolve(self, site: str) -> Site:
         """Turn a site name (negative layers allowed) into a Site, or raise a SiteError listing valid ones."""
         if not isinstance(site, str):
             raise SiteError(f"site must be a string like 'resid.6', got {site!r}")
+        name = self._canonical(site)
+        if name in self._modules:
+            return Site(name=name, layer=_layer_of(name), module=self._modules[name])
+        if name in self._moe_names:
+            layer, moe = _layer_of(name), self.moe[_layer_of(name)]
+            if name not in self._views:
+                self._views[name] = moe_view(name, moe)
+            width = moe.n_experts if name.startswith("router.") else None
+            return Site(name=name, layer=layer, module=self._views[name], width=width)
+        if _is_layered(name) and name.split(".")[0] in MOE_KINDS and _layer_of(name) not in self.moe:
+            raise SiteError(
+                f"unknown site {site!r}: block {_layer_of(name)} is dense, without experts; "
+                f"this model has: {self.describe()}"
+            )
+        raise SiteError(f"unknown site {site!r}; this model has: {self.describe()}")
+
+    def _canonical(self, site: str) -> str:
+        """The name with its layer made non-negative ('mlp.-1' -> 'mlp.2'); out-of-range layers raise."""
         name = site.strip()
-        match = _SITE_RE.match(name)
-        if match:
-            kind, layer = match.group(1), int(match.group(2))
-            if not -self.n_layers <= layer < self.n_layers:
-                raise SiteError(
-                    f"site {site!r} is out of range: this model has {self.n_layers} blocks, "
-                    f"so layers go from 0 to {self.n_layers - 1} (or -{self.n_layers} to -1)"
-                )
-            name = f"{kind}.{layer % self.n_layers}"
-        if name not in self._modules:
-            raise SiteError(f"unknown site {site!r}; this model has: {self.describe()}")
-        return Site(name=name, layer=_layer_of(name), module=self._modules[name])
+        if not _is_layered(name):
+            return name
+        parts = name.split(".")
+        layer = int(parts[1])
+        if not -self.n_layers <= layer < self.n_layers:
+            raise SiteError(
+                f"site {site!r} is out of range: this model has {self.n_layers} blocks, "
+                f"so layers go from 0 to {self.n_layers - 1} (or -{self.n_layers} to -1)"
+            )
+        parts[1] = str(layer % self.n_layers)
+        return ".".join(parts)
 
     def describe(self) -> str:
-        """A short list of valid sites, e.g. 'embed, resid.0..17, attn.0..17, mlp.0..17'."""
+        """A short list of valid sites, e.g. 'embed, resid.0..17, attn.0..17, mlp.0..17, router.1..17'."""
+        names = [*self._modules, *self._moe_names]
         parts = ["embed"] if "embed" in self._modules else []
         for kind in SITE_KINDS:
-            layers = [_layer_of(s) for s in self._modules if s.startswith(kind + ".")]
+            layers = sorted({_layer_of(s) for s in names if s.split(".")[0] == kind})
             if layers:
-                parts.append(f"{kind}.{min(layers)}..{max(layers)}")
+                parts.append(f"{kind}.{_span(layers)}")
+        if self.moe:  # expert.L.E: blocks first, then experts
+            parts[-1] += f".0..{max(m.n_experts for m in self.moe.values()) - 1}"
         return ", ".join(parts)
+
+
+def _span(values: list[int]) -> str:
+    """'1..3' for consecutive values, else '{1,3,5}'."""
+    if values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}..{values[-1]}" if len(values) > 1 else str(values[0])
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _is_layered(name: str) -> bool:
+    return bool(_SITE_RE.match(name) or _EXPERT_RE.match(name))
 
 
 def _layer_of(site: str) -> int:
     return -1 if site == "embed" else int(site.split(".")[1])
 
 
+def _forward_order(site: str) -> tuple[int, int, int]:
+    parts = site.split(".")
+    return _layer_of(site), _ORDER[parts[0]], int(parts[2]) if len(parts) > 2 else 0
+
+
 def expand_sites(patterns: str | list[str], site_map: SiteMap) -> list[str]:
-    """Expand 'resid.6,resid.12', 'resid.*' or a list into canonical site names, in forward order."""
+    """Expand 'resid.6,router.-1', 'resid.*', 'router.*', 'expert.3.*' or a list into canonical names, in forward order."""
     if isinstance(patterns, str):
         patterns = [p for p in patterns.split(",") if p.strip()]
     if not patterns:
@@ -157,8 +208,12 @@ def expand_sites(patterns: str | list[str], site_map: SiteMap) -> list[str]:
     chosen: set[str] = set()
     for pattern in patterns:
         pattern = pattern.strip()
-        if pattern.endswith(".*") and pattern[:-2] in SITE_KINDS:
+        kind = pattern[:-2]
+        if pattern.endswith(".*") and kind in SITE_KINDS:
             chosen.update(s for s in site_map.names if s.startswith(pattern[:-1]))
+        elif pattern.endswith(".*") and kind.startswith("expert."):  # every expert of one block
+            layer = site_map.resolve(f"experts.{kind[7:]}").layer  # SiteError if it has none
+            chosen.update(s for s in site_map.names if s.startswith(f"expert.{layer}."))
         else:
             chosen.add(site_map.resolve(pattern).name)
     return [s for s in site_map.names if s in chosen]

@@ -53,6 +53,10 @@ class Subject:
     def resolve(self, site: str) -> Site:
         return self.site_map.resolve(site)
 
+    def width(self, site: str) -> int:
+        """The width of a site's activations: the hidden size, or the number of experts for `router.L`."""
+        return self.site_map.resolve(site).width or self.d_model
+
     def expand_sites(self, patterns: str | list[str]) -> list[str]:
         """'resid.6,mlp.-1', 'resid.*' or a list -> canonical names in forward order."""
         return expand_sites(patterns, self.site_map)
@@ -73,7 +77,7 @@ class Subject:
 
     @property
     def input_device(self) -> torch.device:
-        return self.model.get_input_embeddings().weight.device
+        return input_device(self.model)
 
     @cached_property
     def config_sha256(self) -> str:
@@ -86,3 +90,20 @@ class Subject:
 
     def __repr__(self) -> str:
         return f"Subject({self.name!r}, {self.n_layers} layers x {self.d_model})"
+
+
+def execution_device(module: nn.Module) -> torch.device:
+    """Where `module` computes: accelerate's execution device when a device map placed it (its weights
+    may sit on "meta", offloaded to CPU or disk), else the device of its first parameter or buffer."""
+    hook = getattr(module, "_hf_hook", None)
+    device = getattr(hook, "execution_device", None)
+    if device is not None:
+        return torch.device("cuda", device) if isinstance(device, int) else torch.device(device)
+    tensor = next(module.parameters(), None)
+    tensor = tensor if tensor is not None else next(module.buffers(), None)
+    return tensor.device if tensor is not None else torch.device("cpu")
+
+
+def input_device(model: nn.Module) -> torch.device:
+    """Where input ids go: the device the embedding runs on."""
+    return execution_device(model.get_input_embeddings())

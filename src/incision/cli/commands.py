@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..capture import CaptureConfig
+from ..distributed.ray_config import RayConfig
 from ..models.embedded import DEFAULT_MODEL
+from ..models.placement import Placement
 from .options import add_dataclass_options, dataclass_kwargs
 
 
@@ -18,14 +20,29 @@ def add_capture(sub) -> None:
     p.add_argument("--input", required=True, help="a .jsonl, .json, .csv, .parquet or .txt file")
     p.add_argument("--out", required=True, help="store folder (resumed if it holds the same capture)")
     add_dataclass_options(p, CaptureConfig)
+    add_dataclass_options(p.add_argument_group("model placement"), Placement)
+    ray = p.add_argument_group("Ray: one model per worker, all writing one store")
+    ray.add_argument("--ray", action="store_true", help="capture on a Ray cluster (local unless --address)")
+    add_dataclass_options(ray, RayConfig)
     p.set_defaults(run=run_capture)
 
 
 def run_capture(args) -> None:
     from .. import capture, load
 
-    subject = load(args.model)
-    store = capture(subject, Path(args.input), args.sites, args.out, **dataclass_kwargs(args, CaptureConfig))
+    placement = Placement(**dataclass_kwargs(args, Placement))
+    options = dataclass_kwargs(args, CaptureConfig)
+    if args.ray:
+        from ..distributed.ray_capture import capture_on_ray
+
+        ray_config = RayConfig(**dataclass_kwargs(args, RayConfig))
+        store = capture_on_ray(
+            args.model, Path(args.input), args.sites, args.out, ray_config, placement, **options
+        )
+    else:
+        store = capture(
+            load(args.model, **placement.load_kwargs()), Path(args.input), args.sites, args.out, **options
+        )
     print(store)
 
 

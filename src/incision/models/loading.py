@@ -16,12 +16,22 @@ log = logging.getLogger(__name__)
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
-def load(name_or_path: str | Path, *, dtype=None, device=None, device_map=None) -> Subject:
+def load(
+    name_or_path: str | Path,
+    *,
+    dtype=None,
+    device=None,
+    device_map=None,
+    max_memory=None,
+    offload_folder=None,
+) -> Subject:
     """Load a model and its tokenizer as a Subject.
 
     `name_or_path` is an embedded name (see `incision models`), a local folder or a hub id.
-    `dtype` is a torch dtype or its name (default float32); `device_map` goes to accelerate
-    (e.g. "auto" to spread a large model over several GPUs), `device` moves a model that fits one.
+    `dtype` is a torch dtype or its name (default float32); `device` moves a model that fits one device.
+    `device_map` goes to accelerate: "auto" spreads a large model over the GPUs, then CPU memory, then
+    `offload_folder` on disk, within `max_memory` ({device: bytes or "40GiB"}) when given; sites, capture,
+    probes, steering and monitors work across the devices it picks.
     """
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
@@ -31,12 +41,20 @@ def load(name_or_path: str | Path, *, dtype=None, device=None, device_map=None) 
         raise ConfigError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPES)} or a torch.dtype")
     if device is not None and device_map is not None:
         raise ConfigError(f"give device ({device!r}) or device_map ({device_map!r}), not both")
+    if device_map is None and (max_memory is not None or offload_folder is not None):
+        raise ConfigError(
+            "max_memory and offload_folder place a model through a device map; pass device_map='auto'"
+        )
+    placement = {"device_map": device_map}
+    placement |= {
+        k: v for k, v in (("max_memory", max_memory), ("offload_folder", offload_folder)) if v is not None
+    }
     try:
         config = AutoConfig.from_pretrained(source)
         architectures = config.architectures or []
         causal = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in architectures)
         model_class = AutoModelForCausalLM if causal else AutoModel
-        model = model_class.from_pretrained(source, dtype=torch_dtype, device_map=device_map)
+        model = model_class.from_pretrained(source, dtype=torch_dtype, **placement)
         tokenizer = AutoTokenizer.from_pretrained(source)
     except OSError as e:
         raise ModelNotFoundError(
@@ -46,6 +64,13 @@ def load(name_or_path: str | Path, *, dtype=None, device=None, device_map=None) 
     if device is not None:
         model.to(device)
     return Subject(model=model, tokenizer=tokenizer, name=str(name_or_path))
+
+
+def load_tokenizer(name_or_path: str | Path):
+    """The tokenizer `load` would give, without the model (to plan work before any worker loads it)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(_resolve_source(name_or_path))
 
 
 def _resolve_source(name_or_path: str | Path) -> str:

@@ -249,7 +249,7 @@ def _summed_loss(logits_BTV: torch.Tensor, ids_BT: torch.Tensor, counted_BT: tor
 def _site_module(subject, site: str, sae: SparseAutoencoder | None = None):
     resolved = subject.resolve(site)
     if sae is not None:
-        check_width(sae, subject.d_model, f"site {resolved.name!r} of {subject.name!r}")
+        check_width(sae, resolved.width or subject.d_model, f"site {resolved.name!r} of {subject.name!r}")
     return resolved.module
 
 

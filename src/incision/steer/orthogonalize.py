@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..errors import ConfigError
 from .direction import check_vector, unit
 from .writers import norm_gain, residual_writes
 
@@ -33,12 +34,14 @@ def orthogonalize(subject, direction: torch.Tensor) -> dict:
     """Edit `subject`'s weights in place so that no residual write has a component along `direction` [D].
     Returns a record of the edit (saved beside the weights by `save_edited`)."""
     r = unit(check_vector(direction, subject.d_model)).double()
+    writes = residual_writes(subject)
+    _check_in_memory(writes)
     untied = _untie_output_head(subject.model)
-    edited, writes = [], residual_writes(subject)
+    edited = []
     for write in writes:
         against = r
         if write.norm is not None:  # norm(x) . r = (x . (g * r)) / rms(x): remove x's component along g * r
-            against = unit(norm_gain(write.norm, subject.d_model).double() * r)
+            against = unit(norm_gain(write.norm, subject.d_model).double().cpu() * r)
         for module in write.weights:
             _remove_output_component(module, against)
             edited.append(f"{write.name}:{type(module).__name__}")
@@ -52,9 +55,21 @@ def orthogonalize(subject, direction: torch.Tensor) -> dict:
     }
 
 
+def _check_in_memory(writes) -> None:
+    """Weights offloaded by a device map live on "meta" (the real ones are reloaded per forward pass)."""
+    for write in writes:
+        for module in write.weights:
+            if module.weight.device.type == "meta":
+                raise ConfigError(
+                    f"cannot orthogonalise {write.name}: its weights are offloaded by the device map (on 'meta'); "
+                    "load the model with every weight in GPU or CPU memory (no 'disk' in the map, or more max_memory)"
+                )
+
+
 def _remove_output_component(module: nn.Module, r: torch.Tensor) -> None:
     """Remove the component along r (unit, [D]) from what `module` writes, in float64 then back."""
     weight = module.weight
+    r = r.to(weight.device)  # a device map may put each block on its own GPU
     w = weight.double()
     if isinstance(module, nn.Embedding) or type(module).__name__ == "Conv1D":  # [*, D]: rows are outputs
         w = w - torch.outer(w @ r, r)

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..subject import execution_device
 
 ATTN_OUT = ("o_proj", "c_proj", "dense", "out_proj")  # Llama/Qwen/Gemma/Phi, GPT-2, GPT-NeoX, others
 MLP_OUT = ("down_proj", "c_proj", "dense_4h_to_h", "fc2", "w2")
@@ -80,7 +81,7 @@ def norm_gain(norm: nn.Module, width: int) -> torch.Tensor:
     on constant inputs; a ConfigError when the norm is not of that kind (e.g. a LayerNorm, which centres)."""
     weight = next(norm.parameters())
     with torch.no_grad():
-        ones = torch.ones(1, width, dtype=weight.dtype, device=weight.device)
+        ones = torch.ones(1, width, dtype=weight.dtype, device=execution_device(norm))
         g1, g3 = norm(ones).float()[0], norm(3 * ones).float()[0]
     if not torch.allclose(g1, g3, rtol=1e-3, atol=1e-6) or float(g1.abs().max()) == 0.0:
         raise ConfigError(

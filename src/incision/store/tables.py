@@ -15,7 +15,8 @@ _SCALARS = (str, int, float, bool, type(None))
 def shard_tables(
     docs: list[Document], start: int, encodings: list[Encoding], keep_text: bool
 ) -> tuple[pa.Table, pa.Table]:
-    """Tokens (one row per token, scalar fields repeated) and documents (one row each, all fields)."""
+    """Tokens (one row per token, scalar fields repeated) and documents (one row each, all fields) of the
+    shard whose documents `docs` are numbered from `start`."""
     doc_ids = np.arange(start, start + len(encodings))
     lengths = [len(e) for e in encodings]
     tokens = {
@@ -25,7 +26,7 @@ def shard_tables(
         "char_start": pa.array(np.concatenate([e.starts for e in encodings]), pa.int32()),
         "char_end": pa.array(np.concatenate([e.ends for e in encodings]), pa.int32()),
     }
-    fields = [docs[i].fields for i in doc_ids]
+    fields = [d.fields for d in docs]
     keys = list(dict.fromkeys(k for f in fields for k in f))
     for key in keys:
         if all(isinstance(f.get(key), _SCALARS) for f in fields):
@@ -34,7 +35,7 @@ def shard_tables(
             )
     documents = {"doc": pa.array(doc_ids, pa.int64()), "n_tokens": pa.array(lengths, pa.int64())}
     if keep_text:
-        documents["text"] = pa.array([docs[i].text for i in doc_ids], pa.string())
+        documents["text"] = pa.array([d.text for d in docs], pa.string())
     for key in keys:
         documents[key] = _column(key, [f.get(key) for f in fields])
     return pa.table(tokens), pa.table(documents)

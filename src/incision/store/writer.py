@@ -116,30 +116,19 @@ class StoreWriter:
     ) -> None:
         """Write one shard's files, then record it in the manifest (the commit point)."""
         index = len(self.shards)
-        files = {layout.site_path(site, index): layout.safetensors_chunks(t) for site, t in acts.items()}
-        files[layout.tokens_path(index)] = [_parquet_bytes(tokens)]
-        files[layout.docs_path(index)] = [_parquet_bytes(documents)]
-        metas = {}
-        for rel, chunks in files.items():
-            self._write(rel, chunks)
-            digest = hashlib.sha256()
-            for chunk in chunks:
-                digest.update(chunk)
-            metas[rel] = {"sha256": digest.hexdigest(), "bytes": sum(memoryview(c).nbytes for c in chunks)}
-        self.manifest["complete"], self.manifest["n_docs"] = (
-            False,
-            None,
-        )  # more documents than when it was finished
-        self.manifest["widths"].update({site: int(t.shape[1]) for site, t in acts.items()})
-        self.shards.append(
-            {
-                "index": index,
-                "docs": list(docs),
-                "n_tokens": tokens.num_rows,
-                "inputs_sha256": inputs_sha256,
-                "files": metas,
-            }
+        files = write_shard_files(self.root, index, acts, tokens, documents)
+        self.commit_shard(
+            shard_entry(index, docs, tokens.num_rows, inputs_sha256, files),
+            {site: int(t.shape[1]) for site, t in acts.items()},
         )
+
+    def commit_shard(self, entry: dict, widths: dict[str, int]) -> None:
+        """Record a shard whose files are in place (written here or by a worker) as the manifest's next one."""
+        if entry["index"] != len(self.shards):
+            raise StoreError(f"shard {entry['index']} cannot be committed before shard {len(self.shards)}")
+        self.manifest["complete"], self.manifest["n_docs"] = False, None  # more documents than when finished
+        self.manifest["widths"].update(widths)
+        self.shards.append(entry)
         self._write_manifest()
 
     def finish(self, n_docs: int) -> None:
@@ -148,18 +137,47 @@ class StoreWriter:
         self._write_manifest()
 
     def _write_manifest(self) -> None:
-        self._write(layout.MANIFEST, json.dumps(self.manifest, indent=1).encode())
+        _write(self.root, layout.MANIFEST, json.dumps(self.manifest, indent=1).encode())
 
-    def _write(self, rel: str, data) -> None:
-        try:
-            layout.write_atomic(self.root / rel, data)
-        except OSError as e:
-            if e.errno in _DISK_FULL:
-                raise StoreError(
-                    f"disk full while writing {rel} in {str(self.root)!r}; free space and run the same capture "
-                    "again to resume (finished shards are kept)"
-                ) from e
-            raise
+
+def write_shard_files(
+    root: Path, index: int, acts: dict[str, torch.Tensor], tokens: pa.Table, documents: pa.Table
+) -> dict[str, dict]:
+    """Write shard `index`'s files (not yet in the manifest); returns each file's sha256 and size."""
+    files = {layout.site_path(site, index): layout.safetensors_chunks(t) for site, t in acts.items()}
+    files[layout.tokens_path(index)] = [_parquet_bytes(tokens)]
+    files[layout.docs_path(index)] = [_parquet_bytes(documents)]
+    metas = {}
+    for rel, chunks in files.items():
+        _write(Path(root), rel, chunks)
+        digest = hashlib.sha256()
+        for chunk in chunks:
+            digest.update(chunk)
+        metas[rel] = {"sha256": digest.hexdigest(), "bytes": sum(memoryview(c).nbytes for c in chunks)}
+    return metas
+
+
+def shard_entry(index: int, docs: tuple[int, int], n_tokens: int, inputs_sha256: str, files: dict) -> dict:
+    """A shard's manifest entry."""
+    return {
+        "index": index,
+        "docs": list(docs),
+        "n_tokens": n_tokens,
+        "inputs_sha256": inputs_sha256,
+        "files": files,
+    }
+
+
+def _write(root: Path, rel: str, data) -> None:
+    try:
+        layout.write_atomic(root / rel, data)
+    except OSError as e:
+        if e.errno in _DISK_FULL:
+            raise StoreError(
+                f"disk full while writing {rel} in {str(root)!r}; free space and run the same capture "
+                "again to resume (finished shards are kept)"
+            ) from e
+        raise
 
 
 def _looks_like_store(root: Path) -> bool:

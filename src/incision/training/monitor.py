@@ -29,7 +29,7 @@ import torch
 
 from ..errors import ConfigError, InputError
 from ..hooks import add_output_hooks, add_stop_hook, run_until_stop
-from ..subject import Subject
+from ..subject import Subject, input_device
 from .untouched import untouched
 
 
@@ -124,7 +124,7 @@ class TrainingMonitor:
             chunks[by_module_name[name]].append(((acts_BTD * m).sum(1) / m.sum(1).clamp_min(1)).float().cpu())
 
         modules = {s.name: s.module for s in resolved.values()}
-        device = next(model.parameters()).device
+        device = input_device(model)
         with add_output_hooks(modules, read), add_stop_hook(last):
             for start in range(0, len(self.texts), self.batch_size):
                 batch = self.tokenizer(
