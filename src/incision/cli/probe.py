@@ -43,11 +43,21 @@ def add_probe(sub) -> None:
 
 
 def run_train(args) -> None:
+    """Under `torchrun --nproc-per-node N`, the solvers split the training rows over N processes and rank 0
+    writes the outputs."""
+    from ..distributed.ddp import finish, init_from_env, is_main
     from ..probes.sweep import sweep
     from ..store import ActivationStore
 
-    config = ProbeConfig(**dataclass_kwargs(args, ProbeConfig))
-    report = sweep(ActivationStore.open(args.store), args.sites, config, out=args.out)
+    init_from_env()
+    main = is_main()
+    try:
+        config = ProbeConfig(**dataclass_kwargs(args, ProbeConfig))
+        report = sweep(ActivationStore.open(args.store), args.sites, config, out=args.out if main else None)
+    finally:
+        finish()
+    if not main:
+        return
     print(report.table())
     print(f"\nbest site {report.best.site}: probe saved to {args.out}/ (report.json", end="")
     print(", sweep.png)" if report.plot else ")")

@@ -51,6 +51,19 @@ def add_sae(sub) -> None:
 
 
 def run_train(args) -> None:
+    """Train and save an SAE; under `torchrun --nproc-per-node N`, N processes share every batch and rank 0
+    writes the outputs."""
+    from ..distributed.ddp import finish, init_from_env
+
+    init_from_env()
+    try:
+        _train(args)
+    finally:
+        finish()
+
+
+def _train(args) -> None:
+    from ..distributed.ddp import is_main
     from ..errors import ConfigError
     from ..sae import SparseAutoencoder, save, train_sae
     from ..sae.splice import SpliceEval, loss_recovered_callback
@@ -81,6 +94,8 @@ def run_train(args) -> None:
         )
         callbacks.append(loss_recovered_callback(evaluation, eval_cfg.eval_every))
     result = train_sae(sae, source.batches(sae), train_cfg, args.out, callbacks=callbacks, resume=args.resume)
+    if not is_main():
+        return  # the other processes hold the same SAE; rank 0 writes it
     result.sae.meta.update(tokens=result.tokens, include_special=source_cfg.include_special)
     save(result.sae, args.out)
     print(_summary(result))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..distributed.ddp import all_sum, sharded_backward, world
 from ..errors import ConfigError
 
 # Up to this many feature values a fit runs in float64 (scikit-learn parity to 1e-3); above, in float32
@@ -55,6 +56,7 @@ def lbfgs(
     tolerance: float | None = None,
     shift_D: torch.Tensor | None = None,
     scale_D: torch.Tensor | None = None,
+    sharded: bool = False,
 ) -> Solution:
     """Full-batch L-BFGS, in `z_ND`'s precision; stops once every gradient entry is within `tolerance`.
 
@@ -62,24 +64,21 @@ def lbfgs(
     float64 (the default for small inputs): torch's L-BFGS with a strong-Wolfe line search to 1e-9, which
     matches scikit-learn to 1e-3 in probability. Any other precision (big inputs): `_preconditioned_lbfgs`,
     in float32 and to 1e-5 unless told otherwise.
+    `sharded` (torch distributed): each process holds its own rows; loss and gradient are summed over
+    processes, so every process takes the same steps to the single-process solution (float64 only).
     """
     if z_ND.dtype != torch.float64:
-        return _preconditioned_lbfgs(
-            z_ND.float(),
-            y_N,
-            n_classes,
-            l2,
-            sample_weight_N,
-            init,
-            max_iter,
-            tolerance or 1e-5,
-            shift_D,
-            scale_D,
-        )
+        if sharded:
+            raise ConfigError(
+                f"distributed L-BFGS runs in float64 only, got {z_ND.dtype}; use the streamed AdamW solver"
+            )
+        args = (z_ND.float(), y_N, n_classes, l2, sample_weight_N, init, max_iter, tolerance or 1e-5)
+        return _preconditioned_lbfgs(*args, shift_D, scale_D)
     tolerance = tolerance or 1e-9
     if shift_D is not None:
         z_ND = (z_ND - shift_D) / scale_D
-    n, dtype = z_ND.shape[0], z_ND.dtype
+    dtype = z_ND.dtype
+    n = int(all_sum(torch.tensor(z_ND.shape[0]))) if sharded else z_ND.shape[0]
     shape = (n_outputs(n_classes), z_ND.shape[1])
     weight = (init.weight_CD.to(dtype) if init else torch.zeros(shape, dtype=dtype)).clone().requires_grad_()
     bias = (init.bias_C.to(dtype) if init else torch.zeros(shape[0], dtype=dtype)).clone().requires_grad_()
@@ -95,6 +94,9 @@ def lbfgs(
 
     def closure():
         optimizer.zero_grad()
+        if sharded:
+            data = weighted_loss(z_ND @ weight.T + bias, y_N, sample_weight)
+            return sharded_backward(data, 0.5 * l2 * weight.pow(2).sum() / n, [weight, bias], n)
         loss = weighted_loss(z_ND @ weight.T + bias, y_N, sample_weight) + 0.5 * l2 * weight.pow(2).sum()
         loss = loss / n
         loss.backward()
@@ -311,6 +313,8 @@ def adamw_stream(
     `batches(epoch)` yields (z_BD, y_B, sample_weight_B); reading is the cost, so a grid of penalties
     costs about as much as one. The penalty stays in the loss (l2 / n_train per example) and AdamW's
     decoupled decay is off: decay would optimise another objective than the full-batch solver's.
+    Under torch distributed, `batches` yields this process's share of each global batch (every process
+    the same number of batches); gradients are summed over processes, so all end with the same probes.
     """
     if epochs < 1:
         raise ConfigError(f"epochs must be at least 1, got {epochs!r}")
@@ -319,15 +323,20 @@ def adamw_stream(
     bias_LC = torch.zeros(len(l2s), n_out, requires_grad=True)
     penalty_L = torch.tensor([l2 / n_train for l2 in l2s])
     optimizer = torch.optim.AdamW([weight_LCD, bias_LC], lr=lr, weight_decay=0.0)
-    total, step = epochs * (steps_per_epoch or 1), 0
+    total, step, sharded = epochs * (steps_per_epoch or 1), 0, world()[1] > 1
     for epoch in range(epochs):
         for z_BD, y_B, sw_B in batches(epoch):
             for group in optimizer.param_groups:
                 group["lr"] = lr * _cosine_with_warmup(step, total)
             optimizer.zero_grad()
             logits_LBC = torch.einsum("bd,lcd->lbc", z_BD.float(), weight_LCD) + bias_LC[:, None, :]
-            data_loss = sum(weighted_loss(logits, y_B, sw_B) for logits in logits_LBC) / len(y_B)
-            (data_loss + 0.5 * (penalty_L * weight_LCD.pow(2).sum((1, 2))).sum()).backward()
+            data_loss = sum(weighted_loss(logits, y_B, sw_B) for logits in logits_LBC)
+            penalty = 0.5 * (penalty_L * weight_LCD.pow(2).sum((1, 2))).sum()
+            if sharded:  # the global batch's mean
+                n_rows = float(all_sum(torch.tensor(float(len(y_B)))))
+                sharded_backward(data_loss, penalty, [weight_LCD, bias_LC], n_rows)
+            else:
+                (data_loss / len(y_B) + penalty).backward()
             optimizer.step()
             step += 1
     return [Solution(weight_LCD[k].detach().clone(), bias_LC[k].detach().clone()) for k in range(len(l2s))]
@@ -382,13 +391,3 @@ def _cosine_with_warmup(step: int, total: int, warmup: float = 0.05) -> float:
         return (step + 1) / warm
     progress = min(1.0, (step - warm) / max(1, total - warm))
     return 0.5 * (1 + torch.cos(torch.tensor(progress * torch.pi)).item())
-
-
-def diff_means_direction(x_ND: torch.Tensor, y_N: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Unit direction from the negative class mean to the positive one, and their midpoint."""
-    positive, negative = x_ND[y_N == 1].mean(0), x_ND[y_N == 0].mean(0)
-    direction = positive - negative
-    norm = direction.norm()
-    if not norm > 0:
-        raise ConfigError("the two classes have the same mean activation; there is no direction to take")
-    return direction / norm, (positive + negative) / 2

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from ..distributed.ddp import all_max, all_sum, world
 from ..errors import ConfigError, InputError, StoreError
 from . import fit as solvers
 from .pooling import check_pooling, pool
@@ -62,7 +63,9 @@ class LinearProbe:
     ) -> LinearProbe:
         """Full-batch L-BFGS in float64; above `FLOAT64_MAX_VALUES` (2M) in float32, as `train_probe` does. `y_N` holds
         class indices 0..C-1; `class_weight="balanced"` weights each class by N / (C * count), as
-        scikit-learn does."""
+        scikit-learn does. Under torch distributed, each process passes its own rows (see `_fit_sharded`)."""
+        if world()[1] > 1:
+            return cls._fit_sharded(x_ND, y_N, l2, class_weight, label_names, max_iter, meta)
         x = torch.as_tensor(x_ND)
         big = x.ndim == 2 and x.is_floating_point() and x.numel() > solvers.FLOAT64_MAX_VALUES
         # big: float32, without a float64 or a standardised copy of x (lbfgs standardises it chunk by chunk)
@@ -74,6 +77,35 @@ class LinearProbe:
         check_l2(l2)
         weights = sample_weights(y, n_classes, class_weight)
         solution = solvers.lbfgs(x, y, n_classes, l2, weights, max_iter=max_iter, shift_D=mean, scale_D=std)
+        return cls.from_solution(solution, mean, std, label_names or n_classes, meta=meta)
+
+    @classmethod
+    def _fit_sharded(cls, x_ND, y_N, l2, class_weight, label_names, max_iter, meta) -> LinearProbe:
+        """`fit` over the rows of every process (any counts): standardisation, class counts, loss and
+        gradient are sums over processes, so each process ends with the single-process probe. float64 only."""
+        x = check_activations(x_ND)
+        n = all_sum(torch.tensor(float(x.shape[0]), dtype=torch.float64))
+        if float(n) * x.shape[1] > solvers.FLOAT64_MAX_VALUES:
+            raise ConfigError(
+                f"distributed fit runs in float64, up to {solvers.FLOAT64_MAX_VALUES} values, got "
+                f"{int(n)} x {x.shape[1]}; use the streamed AdamW solver (train_probe solver='adamw')"
+            )
+        mean = all_sum(x.sum(0)) / n
+        std = (all_sum((x - mean).pow(2).sum(0)) / n).sqrt().clamp_min(1e-8)
+        y = check_labels(y_N, x.shape[0], None, one_class_ok=True)[0]
+        n_classes = max(int(all_max(y.max() if len(y) else torch.tensor(-1))) + 1, len(label_names or []))
+        counts = all_sum(torch.bincount(y, minlength=n_classes).double())
+        if (counts > 0).sum() < 2:
+            raise InputError("labels hold one class only over all processes; a probe needs at least two")
+        if label_names is not None and len(label_names) != n_classes:
+            raise InputError(f"{len(label_names)} label names for {n_classes} classes")
+        check_l2(l2)
+        weights = torch.ones(len(y), dtype=torch.float64)
+        if class_weight is not None:  # scikit-learn's balanced weights from the global counts
+            weights = sample_weights(y, n_classes, class_weight)  # checks the value
+            weights = (n / (n_classes * counts.clamp_min(1)))[y]
+        z = (x - mean) / std
+        solution = solvers.lbfgs(z, y, n_classes, l2, weights, max_iter=max_iter, sharded=True)
         return cls.from_solution(solution, mean, std, label_names or n_classes, meta=meta)
 
     @classmethod
@@ -107,7 +139,7 @@ class LinearProbe:
         y, n_classes = check_labels(y_N, x.shape[0], label_names)
         if n_classes != 2:
             raise ConfigError(f"a difference-of-means probe separates two classes, got {n_classes}")
-        direction, midpoint = solvers.diff_means_direction(x, y)
+        direction, midpoint = diff_means_direction(x, y)
         projection = _cross_fitted_projection(x, y)[:, None]
         scale = projection.std().clamp_min(1e-12)
         weights = sample_weights(y, 2, class_weight)
@@ -229,9 +261,10 @@ def check_model(cfg: dict, subject, where: str = "probe") -> None:
     same = sha == subject.config_sha256 if sha is not None else trained_on in (None, subject.name)
     if not same:
         raise ConfigError(f"{where} was trained on model {trained_on!r}, not {subject.name!r}")
-    width = cfg.get("width")
-    if width is not None and width != subject.d_model:
-        raise ConfigError(f"{where} takes width {width}, but {subject.name!r} has width {subject.d_model}")
+    width, site = cfg.get("width"), cfg.get("site")
+    expected = subject.width(site) if site is not None else subject.d_model  # a router's is its experts
+    if width is not None and width != expected:
+        raise ConfigError(f"{where} takes width {width}, but {subject.name!r} has width {expected}")
 
 
 def _read_folder(folder: Path) -> tuple[dict, dict[str, torch.Tensor]]:
@@ -275,9 +308,9 @@ def _cross_fitted_projection(x: torch.Tensor, y: torch.Tensor, seed: int = 0) ->
     projection = torch.empty(len(y), dtype=x.dtype)
     for held in (fold, ~fold):
         if (y[~held] == 0).all() or (y[~held] == 1).all():  # too few to cross-fit: fall back to in-sample
-            direction, midpoint = solvers.diff_means_direction(x, y)
+            direction, midpoint = diff_means_direction(x, y)
             return (x - midpoint) @ direction
-        direction, midpoint = solvers.diff_means_direction(x[~held], y[~held])
+        direction, midpoint = diff_means_direction(x[~held], y[~held])
         projection[held] = (x[held] - midpoint) @ direction
     return projection
 
@@ -306,7 +339,10 @@ def check_l2(l2: float) -> None:
         raise ConfigError(f"l2 must be a positive number, got {l2!r}")
 
 
-def check_labels(y_N, n: int, label_names: list[str] | None) -> tuple[torch.Tensor, int]:
+def check_labels(
+    y_N, n: int, label_names: list[str] | None, one_class_ok: bool = False
+) -> tuple[torch.Tensor, int]:
+    """Class indices as int64 and the class count; `one_class_ok` for one process's share of the rows."""
     y = torch.as_tensor(y_N)
     if y.ndim != 1 or y.shape[0] != n:
         raise InputError(f"labels must be a vector of {n} class indices, got shape {list(y.shape)}")
@@ -314,8 +350,10 @@ def check_labels(y_N, n: int, label_names: list[str] | None) -> tuple[torch.Tens
         if y.is_floating_point() and not torch.equal(y, y.round()):
             raise InputError("labels must be class indices (integers), got non-integer values")
         y = y.long()
-    if y.min() < 0:
+    if len(y) and y.min() < 0:
         raise InputError(f"labels must be class indices >= 0, got {int(y.min())}")
+    if one_class_ok:
+        return y, int(y.max()) + 1 if len(y) else 0
     n_classes = max(int(y.max()) + 1, len(label_names or []))
     present = torch.bincount(y, minlength=n_classes)
     if (present > 0).sum() < 2:
@@ -338,3 +376,13 @@ def sample_weights(
     counts = torch.bincount(counted, minlength=n_classes).double()
     per_class = counted.shape[0] / (n_classes * counts.clamp_min(1))
     return per_class[y]
+
+
+def diff_means_direction(x_ND: torch.Tensor, y_N: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unit direction from the negative class mean to the positive one, and their midpoint."""
+    positive, negative = x_ND[y_N == 1].mean(0), x_ND[y_N == 0].mean(0)
+    direction = positive - negative
+    norm = direction.norm()
+    if not norm > 0:
+        raise ConfigError("the two classes have the same mean activation; there is no direction to take")
+    return direction / norm, (positive + negative) / 2

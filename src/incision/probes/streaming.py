@@ -1,7 +1,8 @@
 """Token-level probes on stores larger than memory: statistics and minibatches read from the store.
 
 One pass computes the standardisation statistics in float64; then each epoch reads the training rows
-in a seeded shuffle and trains a probe per candidate penalty at once (reading is the cost).
+in a seeded shuffle and trains a probe per candidate penalty at once (reading is the cost). Under torch
+distributed each process reads and trains on its share of every minibatch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..distributed.ddp import shard_bounds, world
 from . import fit as solvers
 from .data import ProbeData, check_finite
 from .linear import LinearProbe, sample_weights
@@ -38,10 +40,14 @@ def fit_streaming(
     weights = sample_weights(y_train, n_classes, class_weight)
     steps = -(-len(train_rows) // batch_size)
 
+    rank, size = world()
+
     def batches(epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         order = np.random.default_rng([seed, epoch]).permutation(len(train_rows))
-        for start in tqdm(range(0, len(order), batch_size), desc=f"{site} epoch {epoch + 1}", leave=False):
+        starts = range(0, len(order), batch_size)
+        for start in tqdm(starts, desc=f"{site} epoch {epoch + 1}", leave=False, disable=rank != 0):
             pick = np.sort(order[start : start + batch_size])  # sorted rows read faster
+            pick = pick[slice(*shard_bounds(len(pick), rank, size))]  # distributed: this process's share
             x = store.gather(site, train_rows[pick], torch.float32)
             yield (x - mean) / std, y_train[pick], weights[pick].float()
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..configs import check_choices
+from ..distributed.ddp import shard_bounds, world
 from ..errors import ConfigError
 from ..store import ActivationStore
 from . import fit as solvers
@@ -231,9 +232,16 @@ def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig, trans
     mean, std = standardisation(x[train].to(dtype))
     z = (x.to(dtype) - mean) / std
     weights = _weights(data, config)
+    # under torch distributed (float64 fits), each process fits on its share of the training rows; the
+    # rest (features, validation, metrics) is computed whole by every process
+    rank, size = world()
+    sharded = size > 1 and dtype == torch.float64
+    fit_rows = train[slice(*shard_bounds(len(train), rank, size))] if sharded else train
     losses, solutions, solution = {}, {}, None
     for l2 in [config.l2] if config.l2 else sorted(L2_GRID, reverse=True):  # strong to weak: warm starts
-        solution = solvers.lbfgs(z[train], y[train], n_classes, l2, weights[train], init=solution)
+        solution = solvers.lbfgs(
+            z[fit_rows], y[fit_rows], n_classes, l2, weights[fit_rows], init=solution, sharded=sharded
+        )
         logits = z[val] @ solution.weight_CD.T.to(z.dtype) + solution.bias_C.to(z.dtype)
         losses[l2] = float(solvers.weighted_loss(logits, y[val], weights[val]) / weights[val].sum())
         solutions[l2] = solution

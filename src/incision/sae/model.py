@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..distributed.ddp import all_max, world
 from ..errors import ConfigError, InputError
 from .config import SAEConfig
 from .topk_kernels import TopKLatents, sparse_decode
-from .variants import VARIANTS, Variant
+from .variants import VARIANTS, Variant, batch_mean, batch_variance
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,9 @@ class SparseAutoencoder(nn.Module):
         self.register_buffer("input_scale", torch.ones((), dtype=dtype))
         self.register_buffer("tokens_since_fired_F", torch.zeros(cfg.d_sae, dtype=torch.int64))
         self.variant.add_state(self)
+        # True while `train_sae` feeds each process a shard of every batch: losses and metrics are then
+        # this shard's share of the global batch's, and batch statistics are reduced over processes
+        self.sharded = False
         if device is not None:
             self.to(device)
 
@@ -127,8 +131,9 @@ class SparseAutoencoder(nn.Module):
         recon_BD = scaled_recon_BD / self.input_scale
         with torch.no_grad():
             error = (recon_BD - x).pow(2)
-            variance = (x - x.mean(0)).pow(2).sum().clamp_min(torch.finfo(x.dtype).tiny)
-            metrics = {"mse": error.mean(), "fvu": error.sum() / variance, "l0": _l0(latents)}
+            variance = batch_variance(x, self.sharded).clamp_min(torch.finfo(x.dtype).tiny)
+            mse = batch_mean(error.mean(-1), True) if self.sharded else error.mean()
+            metrics = {"mse": mse, "fvu": error.sum() / variance, "l0": _l0(latents, self.sharded)}
         total = terms.reconstruction + terms.sparsity + self.cfg.aux_coefficient * terms.aux
         losses = SAELosses(total, terms.reconstruction, terms.sparsity, terms.aux, **metrics)
         return SAEOutput(recon_BD, latents, losses)
@@ -154,7 +159,11 @@ class SparseAutoencoder(nn.Module):
         `latents` is a forward's `SAEOutput.latents`."""
         sparse = isinstance(latents, TopKLatents)
         fired_F = latents.fired_F() if sparse else (latents != 0).any(0)
-        self.tokens_since_fired_F += (latents.values_BK if sparse else latents).shape[0]
+        n_tokens = (latents.values_BK if sparse else latents).shape[0]
+        if self.sharded:  # fired anywhere in the global batch, which is this shard times the world size
+            fired_F = all_max(fired_F.to(torch.int32)).bool()
+            n_tokens *= world()[1]
+        self.tokens_since_fired_F += n_tokens
         self.tokens_since_fired_F[fired_F] = 0
         self.variant.observe(self, latents)
 
@@ -191,7 +200,10 @@ class SparseAutoencoder(nn.Module):
             raise ConfigError(f"b_dec must be 'geometric_median', 'mean' or 'zeros', got {b_dec!r}")
 
 
-def _l0(latents: torch.Tensor | TopKLatents) -> torch.Tensor:
+def _l0(latents: torch.Tensor | TopKLatents, sharded: bool = False) -> torch.Tensor:
+    if sharded:
+        values = latents.values_BK if isinstance(latents, TopKLatents) else latents
+        return batch_mean((values != 0).sum(-1).float(), True)
     if isinstance(latents, TopKLatents):
         return latents.l0()
     return (latents != 0).sum(-1).float().mean()

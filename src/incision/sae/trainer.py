@@ -11,19 +11,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from ..configs import check_choices
+from ..distributed.ddp import all_max, all_min, all_sum, shard_batch, world
 from ..errors import ConfigError, InputError
 from . import checkpoint as ckpt
 from .config import SAEConfig
 from .metrics import LogContext, MetricsCallback, MetricsLog
-from .model import SparseAutoencoder
+from .model import SAELosses, SAEOutput, SparseAutoencoder
 
 log = logging.getLogger(__name__)
 
@@ -123,61 +125,106 @@ def train_sae(
 ) -> TrainResult:
     """Train `sae` (or a new one built from an SAEConfig with `cfg.seed`) on `batches`, writing metrics.jsonl
     and checkpoints under `out_dir` (nothing is written without one). With `resume`, the newest checkpoint
-    there is restored and the stream fast-forwarded past the tokens it had trained on."""
+    there is restored and the stream fast-forwarded past the tokens it had trained on.
+
+    Under torch distributed (W processes), each reads the same stream and trains on its 1/W of each batch
+    through DistributedDataParallel, batch statistics reduced over processes: the run equals a single-process
+    one with the same `batch_size`. Rank 0 alone writes files, runs the callbacks and shows progress."""
     cfg = cfg or SAETrainConfig()
     if isinstance(sae, SAEConfig):
         sae = SparseAutoencoder(sae, seed=cfg.seed)
+    rank, size = world()
+    if cfg.batch_size % size:
+        raise ConfigError(f"batch_size ({cfg.batch_size}) must be divisible by the {size} processes")
+    main = rank == 0
     out_dir = Path(out_dir) if out_dir is not None else None
     optimizer = make_optimizer(sae, cfg)
     step, tokens = _start(sae, optimizer, cfg, out_dir, resume)
-    metrics = MetricsLog(out_dir, start_step=step, tensorboard=cfg.tensorboard)
+    metrics = MetricsLog(out_dir if main else None, start_step=step, tensorboard=cfg.tensorboard and main)
     sae.train()
-    bar = tqdm(total=cfg.total_steps, initial=step, disable=not cfg.progress, unit="step", desc="sae")
+    engine = _engine(sae, size)
+    show = cfg.progress and main
+    bar = tqdm(total=cfg.total_steps, initial=step, disable=not show, unit="step", desc="sae")
     started, started_tokens = time.perf_counter(), tokens
     try:
         stream = rechunk(batches, cfg.batch_size, sae.cfg.d_in, skip_tokens=tokens)
         while step < cfg.total_steps:
             x_BD = next(stream, None)
             if x_BD is None:
-                log.warning("the batches ran out after %d of %d steps", step, cfg.total_steps)
+                if main:
+                    log.warning("the batches ran out after %d of %d steps", step, cfg.total_steps)
                 break
             x_BD = x_BD.to(device=sae.device, dtype=sae.dtype)
             if step == 0:
-                sae.init_from_data_(x_BD, b_dec=cfg.b_dec_init)
-            output = _step(sae, optimizer, x_BD, cfg.lr_at(step))
-            metrics.add(output)
+                _first_batch(sae, x_BD, cfg)
+            metrics.add(_step(engine, sae, optimizer, shard_batch(x_BD, rank, size), cfg.lr_at(step)))
             step, tokens = step + 1, tokens + x_BD.shape[0]
             bar.update(1)
             if step % cfg.log_every == 0 or step == cfg.total_steps:
                 rate = (tokens - started_tokens) / max(time.perf_counter() - started, 1e-9)
                 extra = {"lr": cfg.lr_at(step - 1), "tokens_per_s": rate}
-                record = metrics.write(
-                    LogContext(step, tokens, sae, x_BD, {}, cfg.total_steps), extra, list(callbacks)
-                )
+                context = LogContext(step, tokens, sae, x_BD, {}, cfg.total_steps)
+                record = metrics.write(context, extra, list(callbacks) if main else [])
                 bar.set_postfix(fvu=f"{record['fvu']:.3f}", l0=f"{record['l0']:.1f}")
-            if out_dir is not None and (
-                (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps
-            ):
-                ckpt.save_checkpoint(out_dir, sae, optimizer, step, tokens, asdict(cfg))
-                ckpt.prune_checkpoints(out_dir, cfg.keep_checkpoints)
+            if main and out_dir is not None:  # rank 0 writes; every process holds the same state
+                _checkpoint(out_dir, sae, optimizer, step, tokens, cfg)
     finally:
         bar.close()
         metrics.close()
+        sae.sharded = False
     sae.eval()
     return TrainResult(sae, step, tokens, metrics.last, out_dir)
 
 
-def _step(sae: SparseAutoencoder, optimizer: torch.optim.Optimizer, x_BD: torch.Tensor, lr: float):
-    output = sae(x_BD)
+def _first_batch(sae: SparseAutoencoder, x_BD: torch.Tensor, cfg: SAETrainConfig) -> None:
+    """b_dec and the input scale from the first batch, which every process holds whole (so they agree);
+    under torch distributed, first check that the processes do read the same stream."""
+    if sae.sharded:
+        total = x_BD.double().sum()
+        if not torch.equal(all_max(total), all_min(total)):
+            raise InputError(
+                "the processes read different first batches; give every process the same stream (same "
+                "source and shuffle seed): each trains on its share of every batch"
+            )
+    sae.init_from_data_(x_BD, b_dec=cfg.b_dec_init)
+
+
+def _checkpoint(out_dir: Path, sae, optimizer, step: int, tokens: int, cfg: SAETrainConfig) -> None:
+    """A checkpoint at every `checkpoint_every` steps and at the last step."""
+    if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps:
+        ckpt.save_checkpoint(out_dir, sae, optimizer, step, tokens, asdict(cfg))
+        ckpt.prune_checkpoints(out_dir, cfg.keep_checkpoints)
+
+
+def _engine(sae: SparseAutoencoder, size: int) -> torch.nn.Module:
+    """What the step calls: the SAE itself alone, else the SAE wrapped in DistributedDataParallel (gradients
+    averaged over processes; the counters are kept equal by `record_batch`, so no buffer broadcasts)."""
+    if size == 1:
+        return sae
+    sae.sharded = True
+    device_ids = [sae.device.index] if sae.device.type == "cuda" else None
+    return DistributedDataParallel(sae, device_ids=device_ids, forward_sync_buffers=False)
+
+
+def _step(engine, sae: SparseAutoencoder, optimizer: torch.optim.Optimizer, x_BD: torch.Tensor, lr: float):
+    output = engine(x_BD)
     optimizer.zero_grad(set_to_none=True)
-    output.losses.total.backward()
+    # sharded, the loss is this shard's share of the global loss; DDP averages gradients, so scale back up
+    (output.losses.total * world()[1] if sae.sharded else output.losses.total).backward()
     sae.project_decoder_grad_()
     for group in optimizer.param_groups:
         group["lr"] = lr
     optimizer.step()
     sae.normalise_decoder_()
     sae.record_batch(output.latents)
-    return output
+    return _global_output(output) if sae.sharded else output
+
+
+def _global_output(output: SAEOutput) -> SAEOutput:
+    """The output with each loss term and metric summed over processes: the global batch's values."""
+    terms = [getattr(output.losses, f.name).detach().double() for f in fields(SAELosses)]
+    summed = all_sum(torch.stack(terms))
+    return SAEOutput(output.reconstruction_BD, output.latents, SAELosses(*summed.unbind()))
 
 
 def _start(sae, optimizer, cfg: SAETrainConfig, out_dir: Path | None, resume: bool) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 import torch
 from torch import nn
 
+from ..distributed.ddp import all_gather_cat, all_min, all_sum, world
 from .topk_kernels import TopKLatents, sparse_decode, topk_encode
 
 if TYPE_CHECKING:
@@ -74,15 +75,37 @@ class Variant:
         return None
 
 
-def normalised_mse(prediction_BD: torch.Tensor, target_BD: torch.Tensor) -> torch.Tensor:
-    """||prediction - target||^2 / ||target - mean(target)||^2 over the batch (the FVU of the batch)."""
-    variance = (target_BD - target_BD.mean(0)).pow(2).sum()
+def normalised_mse(
+    prediction_BD: torch.Tensor, target_BD: torch.Tensor, sharded: bool = False
+) -> torch.Tensor:
+    """||prediction - target||^2 / ||target - mean(target)||^2 over the batch (the FVU of the batch).
+    `sharded`: the batch is split over processes; this is the local rows' share of the global value (the
+    variance is the global batch's), so the shares sum to the single-process loss."""
+    variance = batch_variance(target_BD, sharded)
     return (prediction_BD - target_BD).pow(2).sum() / variance.clamp_min(torch.finfo(variance.dtype).tiny)
 
 
-def squared_error(recon_BD: torch.Tensor, x_BD: torch.Tensor) -> torch.Tensor:
+def batch_variance(x_BD: torch.Tensor, sharded: bool = False) -> torch.Tensor:
+    """||x - mean(x)||^2 summed over the batch; `sharded`: over every process's rows (no gradient)."""
+    if not sharded:
+        return (x_BD - x_BD.mean(0)).pow(2).sum()
+    with torch.no_grad():
+        n_rows = all_sum(torch.tensor(x_BD.shape[0], dtype=x_BD.dtype, device=x_BD.device))
+        mean_D = all_sum(x_BD.sum(0)) / n_rows
+        return all_sum((x_BD - mean_D).pow(2).sum())
+
+
+def batch_mean(values_B: torch.Tensor, sharded: bool = False) -> torch.Tensor:
+    """Mean over the batch; `sharded`: the local rows' share of the mean over the global batch, whose
+    shards all have this process's row count (the trainer splits batches evenly)."""
+    if not sharded:
+        return values_B.mean()
+    return values_B.sum() / (values_B.shape[0] * world()[1])
+
+
+def squared_error(recon_BD: torch.Tensor, x_BD: torch.Tensor, sharded: bool = False) -> torch.Tensor:
     """Squared error summed over features, averaged over the batch."""
-    return (recon_BD - x_BD).pow(2).sum(-1).mean()
+    return batch_mean((recon_BD - x_BD).pow(2).sum(-1), sharded)
 
 
 def aux_k_loss(sae: SparseAutoencoder, x_BD, pre_BF, recon_BD) -> torch.Tensor:
@@ -95,7 +118,7 @@ def aux_k_loss(sae: SparseAutoencoder, x_BD, pre_BF, recon_BD) -> torch.Tensor:
     values_BK, indices_BK = pre_BF.masked_fill(~dead_F, -torch.inf).topk(k_aux, dim=-1)
     dead_latents_BF = torch.zeros_like(pre_BF).scatter(-1, indices_BK, values_BK.relu())
     residual_BD = (x_BD - recon_BD).detach()
-    return normalised_mse(dead_latents_BF @ sae.W_dec_FD, residual_BD)
+    return normalised_mse(dead_latents_BF @ sae.W_dec_FD, residual_BD, sae.sharded)
 
 
 def sparse_aux_k_loss(sae: SparseAutoencoder, x_BD, recon_BD) -> torch.Tensor:
@@ -106,7 +129,7 @@ def sparse_aux_k_loss(sae: SparseAutoencoder, x_BD, recon_BD) -> torch.Tensor:
     pre_BN = (x_BD - sae.b_dec_D) @ sae.W_enc_DF[:, dead_N] + sae.b_enc_F[dead_N]
     values_BK, which_BK = pre_BN.topk(min(sae.cfg.aux_k, dead_N.numel()), dim=-1, sorted=False)
     dead_recon_BD = sparse_decode(dead_N[which_BK], values_BK.relu(), sae.W_dec_FD)
-    return normalised_mse(dead_recon_BD, (x_BD - recon_BD).detach())
+    return normalised_mse(dead_recon_BD, (x_BD - recon_BD).detach(), sae.sharded)
 
 
 @register
@@ -124,14 +147,16 @@ class TopK(Variant):
 
     def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD):
         zero = pre_BF.new_zeros(())
-        return LossTerms(normalised_mse(recon_BD, x_BD), zero, aux_k_loss(sae, x_BD, pre_BF, recon_BD))
+        recon = normalised_mse(recon_BD, x_BD, sae.sharded)
+        return LossTerms(recon, zero, aux_k_loss(sae, x_BD, pre_BF, recon_BD))
 
     def encode_sparse(self, sae, x_BD):
         return topk_encode(x_BD, sae.b_dec_D, sae.W_enc_DF, sae.b_enc_F, sae.cfg.k)
 
     def sparse_loss_terms(self, sae, x_BD, recon_BD):
         zero = x_BD.new_zeros(())
-        return LossTerms(normalised_mse(recon_BD, x_BD), zero, sparse_aux_k_loss(sae, x_BD, recon_BD))
+        recon = normalised_mse(recon_BD, x_BD, sae.sharded)
+        return LossTerms(recon, zero, sparse_aux_k_loss(sae, x_BD, recon_BD))
 
 
 @register
@@ -152,6 +177,8 @@ class BatchTopK(TopK):
         acts_BF = pre_BF.relu()
         if not sae.training:
             return acts_BF * (pre_BF > sae.threshold.to(pre_BF.dtype))
+        if sae.sharded:
+            return acts_BF * (acts_BF >= _global_kth_largest(acts_BF, sae.cfg.k))
         n_keep = min(sae.cfg.k * pre_BF.shape[0], pre_BF.numel())
         values, indices = acts_BF.flatten().topk(n_keep)
         return torch.zeros_like(acts_BF).flatten().scatter(0, indices, values).view_as(acts_BF)
@@ -159,15 +186,34 @@ class BatchTopK(TopK):
     @torch.no_grad()
     def observe(self, sae, latents_BF):
         active = latents_BF[latents_BF > 0]
-        if active.numel() == 0:
+        if sae.sharded:  # the smallest active value of the global batch (inf: none is active)
+            local = active.min() if active.numel() else latents_BF.new_tensor(torch.inf)
+            smallest = all_min(local)
+            if not torch.isfinite(smallest):
+                return
+        elif active.numel() == 0:
             return
+        else:
+            smallest = active.min()
         sae.threshold_updates += 1
         # a plain mean over the first 1/rate batches, then an exponential moving average
         weight = max(1.0 / float(sae.threshold_updates), sae.cfg.batchtopk_threshold_rate)
-        sae.threshold += weight * (active.min().double() - sae.threshold)
+        sae.threshold += weight * (smallest.double() - sae.threshold)
 
     def threshold_F(self, sae):
         return sae.threshold.to(sae.b_enc_F.dtype).expand(sae.cfg.d_sae)
+
+
+def _global_kth_largest(acts_BF: torch.Tensor, k: int) -> torch.Tensor:
+    """The (k x global rows)-th largest entry of the global batch of `acts_BF` (sharded evenly), or the
+    smallest positive float when fewer entries are positive: keeping entries >= it keeps what a
+    single-process batch top-k keeps (up to exact ties at the cut; kept zeros are zeros either way)."""
+    with torch.no_grad():
+        size = world()[1]
+        n_keep = min(k * acts_BF.shape[0] * size, acts_BF.numel() * size)
+        local = acts_BF.flatten().topk(min(n_keep, acts_BF.numel())).values
+        cut = all_gather_cat(local).topk(n_keep).values[-1]
+        return cut.clamp_min(torch.finfo(acts_BF.dtype).tiny)
 
 
 @register
@@ -181,8 +227,9 @@ class ReLU(Variant):
         return pre_BF.relu()
 
     def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD):
-        l1 = (latents_BF * sae.W_dec_FD.norm(dim=-1)).sum(-1).mean()
-        return LossTerms(squared_error(recon_BD, x_BD), sae.cfg.l1_coefficient * l1, pre_BF.new_zeros(()))
+        l1 = batch_mean((latents_BF * sae.W_dec_FD.norm(dim=-1)).sum(-1), sae.sharded)
+        error = squared_error(recon_BD, x_BD, sae.sharded)
+        return LossTerms(error, sae.cfg.l1_coefficient * l1, pre_BF.new_zeros(()))
 
 
 def _rectangle(u: torch.Tensor) -> torch.Tensor:
@@ -239,8 +286,10 @@ class JumpReLU(Variant):
         return _JumpReLU.apply(pre_BF, self.threshold_F(sae), sae.cfg.jumprelu_bandwidth)
 
     def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD):
-        l0 = _Step.apply(pre_BF, self.threshold_F(sae), sae.cfg.jumprelu_bandwidth).sum(-1).mean()
-        return LossTerms(squared_error(recon_BD, x_BD), sae.cfg.l0_coefficient * l0, pre_BF.new_zeros(()))
+        steps_BF = _Step.apply(pre_BF, self.threshold_F(sae), sae.cfg.jumprelu_bandwidth)
+        l0 = batch_mean(steps_BF.sum(-1), sae.sharded)
+        error = squared_error(recon_BD, x_BD, sae.sharded)
+        return LossTerms(error, sae.cfg.l0_coefficient * l0, pre_BF.new_zeros(()))
 
     def threshold_F(self, sae):
         return sae.log_threshold_F.exp()
