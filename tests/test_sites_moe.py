@@ -13,21 +13,13 @@ from incision.errors import SiteError
 from incision.hooks import add_output_hooks, add_replace_hook
 from incision.steer.steering import generate, steer
 
-from .conftest import TEXTS, make_tokenizer, tiny_subject
+from .conftest import TEXTS, _decoder_kwargs, make_tokenizer, tiny_subject
 
 N_EXPERTS = 4
 
 
 def _config(family: str, vocab: int):
-    common = dict(
-        vocab_size=vocab,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=3,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        pad_token_id=0,
+    common = _decoder_kwargs(vocab) | dict(
         initializer_range=0.2,  # outputs well away from zero, so the comparisons below mean something
         num_experts_per_tok=2,
     )

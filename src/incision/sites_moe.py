@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .errors import SiteError
+from .hooks import HookHandles
 
 MOE_KINDS = ("router", "experts", "shared", "expert")  # in the order describe() lists them
 _ROUTER_NAMES = ("gate", "router")
@@ -72,23 +73,6 @@ def moe_view(name: str, moe: MoEBlock) -> MoEView:
     raise SiteError(f"unknown MoE site {name!r}; MoE sites are router.L, experts.L, shared.L and expert.L.E")
 
 
-class _JointHandle:
-    """Removes the hooks one view registration installed (a pre-hook on the block, a hook on the module)."""
-
-    def __init__(self, *handles):
-        self.handles = list(handles)
-
-    def remove(self) -> None:
-        while self.handles:
-            self.handles.pop().remove()
-
-    def __enter__(self) -> _JointHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
 def _first(output):
     return output[0] if isinstance(output, tuple) else output
 
@@ -120,7 +104,7 @@ class MoEView(nn.Module):
 
     def register_forward_hook(
         self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False, always_call: bool = False
-    ) -> _JointHandle:
+    ) -> HookHandles:
         """Call `hook(view, args, output_BTX)`; a returned tensor replaces the output (in the real shape)."""
         if with_kwargs:
             raise SiteError(f"site {self.site!r} takes hooks of the form hook(module, args, output) only")
@@ -151,7 +135,7 @@ class MoEView(nn.Module):
         except BaseException:
             pre.remove()
             raise
-        return _JointHandle(pre, post)
+        return HookHandles([pre, post])
 
     def _part(self, args, kwargs, output) -> torch.Tensor:
         """The part of the module's output this site shows (before reshaping)."""
