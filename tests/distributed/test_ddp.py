@@ -215,9 +215,7 @@ def test_cli_under_torchrun_writes_what_one_process_writes(tmp_path):
         ]  # torchrun picks its port
         command = [*launch, "incision", *argv, "--out", str(tmp_path / f"{name}2")]
         run = subprocess.run(command, env=env, capture_output=True)
-        if (
-            run.returncode < 0
-        ):  # a worker killed by a signal at start-up (seen ~1 in 5 on 2 busy cores): once more
+        if b"(exitcode: -" in run.stderr:  # a worker killed by a signal at start-up (~1 in 5 here): once more
             run = subprocess.run(command, env=env, capture_output=True)
         assert run.returncode == 0, run.stderr.decode()[-2000:]
     for name, weights in (("sae", "sae_weights"), ("probe", "weights")):
