@@ -10,7 +10,7 @@ Four measurements over the same deterministic texts:
     (d) `incision.capture` of "resid.*" to a fresh folder   -> overhead against (a)
 
 The baselines tokenise with `subject.encode` and batch exactly as capture does (capture's own
-window planning and `batch_windows`: sorted by length, a budget of padded tokens), so the overhead is
+window planning and `forward.batches`: sorted by length, a budget of padded tokens), so the overhead is
 what capture adds: hooks, gather/cast, reordering, tables, serialisation, checksums and disk.
 Runs are interleaved after a warm-up: each repeat runs a (baseline, capture) pair per comparison,
 baseline first in even repeats and capture first in odd ones, and the overhead is the median over
@@ -45,12 +45,8 @@ import torch
 from peers.common import machine_busy_s  # one /proc/stat reader for every bench
 
 import incision
-from incision.capture import (
-    SHARD_BYTES,
-    CaptureConfig,
-    batch_windows,
-    pad_batch,
-)  # the exact batching capture uses
+from incision.capture import SHARD_BYTES, CaptureConfig
+from incision.forward import batches, pad_id_of  # the exact batching capture uses
 from incision.datasets import load_task
 from incision.hooks import add_stop_hook, run_until_stop
 from incision.store import StoreWriter
@@ -128,22 +124,21 @@ def plain_forward(subject, texts: list[str], batch_tokens: int, stop_block: int 
     windows = []
     for doc, text in enumerate(texts):
         windows += plan_windows(doc, subject.encode(text), subject.default_window)
-    pad = subject.tokenizer.pad_token_id
-    pad = 0 if pad is None else pad
+    pad = pad_id_of(subject.tokenizer)
     device = subject.input_device
     base = subject.model.base_model
     n_tokens = 0
     stop = add_stop_hook(subject.site_map.blocks[stop_block]) if stop_block is not None else None
     try:
-        for batch in batch_windows(windows, batch_tokens):
-            ids, mask = pad_batch(batch, pad)
-            inputs = {"input_ids": ids.to(device), "attention_mask": mask.to(device), "use_cache": False}
+        for batch in batches(windows, pad, batch_tokens):
+            inputs = {"input_ids": batch.ids_BT.to(device), "attention_mask": batch.mask_BT.to(device),
+                      "use_cache": False}  # fmt: skip
             with torch.inference_mode():
                 if stop is None:
                     base(**inputs)
                 else:
                     run_until_stop(base, **inputs)
-            n_tokens += sum(w.n_kept for w in batch)
+            n_tokens += sum(w.n_kept for w in batch.windows)
     finally:
         if stop is not None:
             stop.remove()

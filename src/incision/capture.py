@@ -8,6 +8,7 @@ after the deepest block needed; the next shard is computed while the last one is
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import math
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 
 from .configs import check_choices
 from .errors import CaptureError, ConfigError
-from .hooks import add_output_hooks, add_stop_hook, run_until_stop
+from .forward import Batch, batches, pad_id_of, run, without_cache
 from .inputs import Document, read_documents
 from .store import ActivationStore, StoreWriter
 from .store.layout import STORE_DTYPES
@@ -152,7 +153,7 @@ def iter_activations(
     _check_window(subject, config)
     config.shard_tokens = config.shard_tokens or _default_shard_tokens(subject, len(site_names), config.dtype)
     run = _CaptureRun(subject, site_names, config)
-    with run.hooks() as bar:
+    with run.progress() as bar:
         for plan in run._plan_shards(docs, 0):
             yield ActivationChunk(plan.start, plan.encodings, run._forward_shard(plan, {}, bar))
 
@@ -253,26 +254,19 @@ class _CaptureRun:
     def __init__(self, subject: Subject, sites: list[str], config: CaptureConfig):
         self.subject, self.sites, self.config = subject, sites, config
         self.out_dtype = STORE_DTYPES[config.dtype]
-        resolved = [subject.resolve(s) for s in sites]
-        self.modules = {s.name: s.module for s in resolved}
-        deepest = max(s.layer for s in resolved)
-        self.stop_module = subject.site_map.blocks[deepest] if deepest >= 0 else self.modules["embed"]
-        pad = subject.tokenizer.pad_token_id
-        self.pad_id = pad if pad is not None else 0
-        # a KV cache would only cost memory: nothing is generated
-        self.forward_options = {"use_cache": False} if hasattr(subject.model.config, "use_cache") else {}
+        self.reads = {site: functools.partial(self._read, site) for site in sites}
+        self.pad_id = pad_id_of(subject.tokenizer)
+        self.forward_options = without_cache(subject)
 
     @contextlib.contextmanager
-    def hooks(self) -> Iterator[tqdm]:
-        """The progress bar, with the read and stop hooks installed until exit."""
-        bar = tqdm(unit="tok", unit_scale=True, disable=not self.config.progress, desc="capture")
-        with bar, add_output_hooks(self.modules, self._read), add_stop_hook(self.stop_module):
+    def progress(self) -> Iterator[tqdm]:
+        with tqdm(unit="tok", unit_scale=True, disable=not self.config.progress, desc="capture") as bar:
             yield bar
 
     def run(self, docs: list[Document], writer: StoreWriter) -> None:
-        # exits in reverse: the pending write finishes, then the hooks go, then the bar
+        # exits in reverse: the pending write finishes, then the bar closes
         with (
-            self.hooks() as bar,
+            self.progress() as bar,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="incision-writer") as pool,
         ):
             pending: Future | None = None
@@ -306,29 +300,22 @@ class _CaptureRun:
         self.first_row = dict(
             zip(range(plan.start, plan.end), np.cumsum([0, *lengths[:-1]]).tolist(), strict=True)
         )
-        for batch in batch_windows(plan.windows, self.config.batch_tokens):
+        for batch in batches(plan.windows, self.pad_id, self.config.batch_tokens):
             self._forward_batch(batch)
-            bar.update(sum(w.n_kept for w in batch))
+            bar.update(sum(w.n_kept for w in batch.windows))
         return {site: buffers[site][: self.n_rows] for site in self.sites}
 
-    def _forward_batch(self, batch: list[Window]) -> None:
-        ids, mask = pad_batch(batch, self.pad_id)
-        length = ids.shape[1]
+    def _forward_batch(self, batch: Batch) -> None:
+        length = batch.ids_BT.shape[1]
         # (batch row, first kept column, end column, store row) of each window's kept tokens
         self.targets = [
-            (b, w.keep_from, w.keep_to, self.first_row[w.doc] + w.first_position) for b, w in enumerate(batch)
+            (b, w.keep_from, w.keep_to, self.first_row[w.doc] + w.first_position)
+            for b, w in enumerate(batch.windows)
         ]
-        device = self.subject.input_device
         self.keep_index = torch.cat(
             [torch.arange(b * length + start, b * length + end) for b, start, end, _ in self.targets]
-        ).to(device)
-        with torch.inference_mode():
-            run_until_stop(
-                self.subject.model.base_model,
-                input_ids=ids.to(device),
-                attention_mask=mask.to(device),
-                **self.forward_options,
-            )
+        ).to(self.subject.input_device)
+        run(self.subject, batch.ids_BT, batch.mask_BT, self.reads, until="sites", **self.forward_options)
 
     def _read(self, site: str, output: torch.Tensor) -> None:
         buffer = self.buffers.get(site)
@@ -360,26 +347,3 @@ def _check_fits_float16(site: str, output: torch.Tensor, keep_index: torch.Tenso
             f"site {site} has activations up to {peak:.3g}, beyond float16's range; "
             "capture with dtype='bfloat16' or 'float32'"
         )
-
-
-def pad_batch(batch: list[Window], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded input ids and attention mask: [len(batch), longest window]."""
-    length = max(len(w.ids) for w in batch)
-    ids = torch.full((len(batch), length), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), length), dtype=torch.long)
-    for b, w in enumerate(batch):
-        ids[b, : len(w.ids)] = torch.tensor(w.ids)
-        mask[b, : len(w.ids)] = 1
-    return ids, mask
-
-
-def batch_windows(windows: list[Window], batch_tokens: int) -> Iterator[list[Window]]:
-    """Longest first, so each batch pads to its first window and padding stays small."""
-    batch: list[Window] = []
-    for w in sorted(windows, key=lambda w: len(w.ids), reverse=True):
-        if batch and (len(batch) + 1) * len(batch[0].ids) > batch_tokens:
-            yield batch
-            batch = []
-        batch.append(w)
-    if batch:
-        yield batch

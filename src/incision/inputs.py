@@ -68,6 +68,16 @@ def _to_document(record, index: int, text_field: str, where: str) -> Document:
         text, fields = record[text_field], {k: v for k, v in record.items() if k != text_field}
     else:
         text, fields = record, {}
+    check_text(text, label)
+    clash = sorted(set(fields) & set(RESERVED_FIELDS))
+    if clash:
+        raise InputError(f"{label} has field(s) {clash} that clash with the store's own columns; rename them")
+    return Document(text=text, fields={k: _clean(v) for k, v in fields.items()})
+
+
+def check_text(text, label: str) -> None:
+    """The one check of a text wherever texts enter: a string with something besides whitespace (the text
+    is never quoted, only its length)."""
     if text is None:
         raise InputError(f"{label} has text None; give every record a non-empty string")
     if not isinstance(text, str):
@@ -76,10 +86,6 @@ def _to_document(record, index: int, text_field: str, where: str) -> Document:
         raise InputError(
             f"{label} has an empty or whitespace-only text ({len(text)} characters); remove it or give it content"
         )
-    clash = sorted(set(fields) & set(RESERVED_FIELDS))
-    if clash:
-        raise InputError(f"{label} has field(s) {clash} that clash with the store's own columns; rename them")
-    return Document(text=text, fields={k: _clean(v) for k, v in fields.items()})
 
 
 def _check_field_types(docs: list[Document], where: str) -> None:

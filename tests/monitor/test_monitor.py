@@ -41,9 +41,9 @@ def probes(subject):
     }
 
 
-def assert_equals_offline(readings, probes, subject):
+def assert_equals_offline(readings, probes, subject, texts=TEXTS, **capture_options):
     for name, p in probes.items():
-        offline = p.score(subject, TEXTS)
+        offline = p.score(subject, texts, **capture_options)
         for reading, expected in zip(readings, offline, strict=True):
             got = reading.probes[name]
             if p.pooling is None:
@@ -85,11 +85,22 @@ def test_bad_input_is_a_clear_error(subject, probes):
     with pytest.raises(InputError, match="at least one probe"):
         Monitor(subject, {})
     monitor = Monitor(subject, probes)
-    with pytest.raises(InputError, match="text 1 is a int"):
+    with pytest.raises(InputError, match="text 1 has a text of type int"):
         monitor.score(["fine", 3])
-    with pytest.raises(InputError, match="text 0 is empty"):
+    with pytest.raises(InputError, match="text 0 has an empty or whitespace-only text"):
         monitor.score(["  ", "fine"])
     with pytest.raises(InputError, match="no texts"):
         monitor.score([])
-    with pytest.raises(InputError, match="more than the model's context"):
-        monitor.score(["word " * (subject.context_length + 5)])
+    with pytest.raises(InputError, match="leaves no room in the model's context"):
+        next(Monitor(subject, {"tokens": probes["tokens"]}).stream("word " * (subject.context_length + 5)))
+
+
+def test_long_texts_are_split_into_windows_as_offline_scoring_splits_them(subject, probes):
+    """Texts longer than the window are scored window by window, stitched in order, and pooled over every
+    window's tokens: the same as `probe.score`, which captures with the same windows."""
+    texts = ["word " * 40, "short one", "the quick brown fox jumps over the lazy dog " * 5]
+    monitor = Monitor(subject, probes, window=12, batch_tokens=40)  # several windows and several passes
+    readings = monitor.score(texts)
+    assert [len(r.token_ids) for r in readings] == [int(subject.encode(t).text_mask.sum()) for t in texts]
+    assert_equals_offline(readings, probes, subject, texts, window=12)
+    assert all(not m._forward_hooks for m in subject.model.modules())

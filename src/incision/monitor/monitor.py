@@ -4,19 +4,23 @@ every probe's scores, per token and pooled; each probe reads its site's output w
 
 Edits (context-manager factories, e.g. `lambda: ablate(subject, v)`) are entered around every pass, so
 probes read the edited model. Scores cover the tokens that carry text, as offline probes do (BOS and
-other added specials are left out), so a Monitor's score of a text equals `probe.score` of it.
+other added specials are left out), and texts longer than the window are split the way capture splits
+them (`forward.py`), so a Monitor's score of a text equals `probe.score` of it.
+
+How the model runs is one seam: `forward.run` (sites, hooks, edits, early stop). Probes and policies only
+see [B, T, D] activations handed to a read, so another backend can provide the same reads.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 import torch
 
 from ..errors import InputError
-from ..hooks import add_output_hooks, add_stop_hook, run_until_stop
+from ..forward import EditFactory, batches, pad_id_of, run, windows_of, without_cache
+from ..inputs import check_text
 from ..pii.records import clean_text
 from ..probes.linear import LinearProbe
 from ..probes.live import check_compatible
@@ -24,7 +28,7 @@ from ..tokens import Encoding, encode
 from .heads import ProbeHead, probabilities
 from .policies import check_policies
 
-Edit = Callable[[], contextlib.AbstractContextManager]
+Edit = EditFactory
 
 
 @dataclass
@@ -75,6 +79,8 @@ class Monitor:
         probes: dict[str, LinearProbe],
         edits: list[Edit] | tuple = (),
         policies: dict | None = None,
+        window: int | None = None,
+        batch_tokens: int | None = None,
     ):
         if not probes:
             raise InputError("a Monitor needs at least one probe, e.g. probes={'harmful': probe}")
@@ -86,9 +92,9 @@ class Monitor:
             site = subject.resolve(check_compatible(probe, subject)).name
             head = ProbeHead.of(name, probe, subject.input_device)
             self.heads_by_site.setdefault(site, []).append(head)
-        deepest = max((subject.resolve(site) for site in self.heads_by_site), key=lambda s: s.layer)
-        # scoring alone ends the pass after the deepest block a probe reads, as offline probes do
-        self.last_module = subject.site_map.blocks[deepest.layer] if deepest.layer >= 0 else deepest.module
+        # long texts are split as capture splits them; `batch_tokens` bounds one pass (None: one pass)
+        self.window, self.batch_tokens = window or subject.default_window, batch_tokens
+        self.pad_id = pad_id_of(subject.tokenizer)
 
     @torch.inference_mode()
     def forward(
@@ -97,11 +103,13 @@ class Monitor:
         attention_mask: torch.Tensor,
         keep_BT=None,
         scores_only=False,
+        collect=None,
         **model_kwargs,
     ):
         """Run the model once with every probe attached; `keep_BT` marks the tokens pooled scores cover
         (default: the attention mask). Extra arguments go to the model (e.g. `logits_to_keep`). With
-        `scores_only` the pass ends after the deepest probe's block, and the output is None."""
+        `scores_only` the pass ends after the deepest probe's block, and the output is None. `collect(site,
+        acts_BTD)` also sees every probed site's output."""
         keep = (attention_mask if keep_BT is None else keep_BT).bool()
         token_logits, pooled_logits = {}, {}
 
@@ -111,16 +119,13 @@ class Monitor:
                 token_logits[head.name] = logits
                 if head.probe.pooling is not None:
                     pooled_logits[head.name] = head.pooled_logits(acts_BTD, logits, keep)
+            if collect is not None:
+                collect(site, acts_BTD)
 
-        modules = {site: self.subject.resolve(site).module for site in self.heads_by_site}
-        inputs = dict(input_ids=input_ids, attention_mask=attention_mask)
-        inputs = {k: v.to(self.subject.input_device) for k, v in inputs.items()} | model_kwargs
-        with self._edited(), add_output_hooks(modules, read):
-            if not scores_only:
-                return MonitorPass(self.subject.model(**inputs), token_logits, pooled_logits)
-            with add_stop_hook(self.last_module):
-                run_until_stop(self.subject.model, **inputs)
-        return MonitorPass(None, token_logits, pooled_logits)
+        reads = {site: functools.partial(read, site) for site in self.heads_by_site}
+        until = "sites" if scores_only else "logits"
+        output = run(self.subject, input_ids, attention_mask, reads, self.edits, until, **model_kwargs)
+        return MonitorPass(output, token_logits, pooled_logits)
 
     def score(self, texts: list[str], **model_kwargs) -> list[TextReading]:
         """Every probe's reading of each text, from one batched forward pass."""
@@ -129,31 +134,53 @@ class Monitor:
     def read(self, encodings: list[Encoding], **model_kwargs) -> list[TextReading]:
         """`score` of texts already checked and tokenised by `encode` (a server checks each request's
         texts before they join a batch)."""
-        ids, mask, keep = self._batch(encodings)
-        if hasattr(self.subject.model.config, "use_cache"):
-            model_kwargs.setdefault("use_cache", False)  # nothing is generated: a cache would only cost
-        result = self.forward(ids, mask, keep, scores_only=True, **model_kwargs)
-        readings = []
-        for b, enc in enumerate(encodings):
-            rows = keep[b].nonzero()[:, 0]
-            probes = {}
-            for name, probe in self.probes.items():
-                token_proba = probabilities(result.token_logits[name][b, rows].cpu())
-                if probe.pooling is None:
-                    pooled = token_proba[_score(token_proba).argmax()]
-                else:
-                    pooled = probabilities(result.pooled_logits[name][b : b + 1].cpu())[0]
-                probes[name] = ProbeReading(probe.label_names, token_proba, pooled)
-            kept = rows.tolist()
-            readings.append(
-                TextReading(
-                    [enc.ids[i] for i in kept],
-                    [enc.starts[i] for i in kept],
-                    [enc.ends[i] for i in kept],
-                    probes,
+        if not encodings:
+            raise InputError("no texts given; score at least one text")
+        model_kwargs = without_cache(self.subject) | model_kwargs
+        texts = [_TextParts() for _ in encodings]
+        windows = windows_of(encodings, self.window)
+        for batch in batches(windows, self.pad_id, self.batch_tokens, by_length=False):
+            keep_BT = batch.kept_BT & batch.text_BT
+            long_rows = [b for b, w in enumerate(batch.windows) if texts[w.doc].is_long(w, encodings[w.doc])]
+
+            def collect(site, acts_BTD, keep_BT=keep_BT, batch=batch, long_rows=long_rows):
+                for b in long_rows:
+                    texts[batch.windows[b].doc].acts.setdefault(site, []).append(
+                        acts_BTD[b, keep_BT[b]].float()
+                    )
+
+            result = self.forward(batch.ids_BT, batch.mask_BT, keep_BT, True, collect, **model_kwargs)
+            for b, w in enumerate(batch.windows):
+                texts[w.doc].add(w, keep_BT[b], result, b)
+        return [self._reading(enc, parts) for enc, parts in zip(encodings, texts, strict=True)]
+
+    def _reading(self, enc: Encoding, parts: _TextParts) -> TextReading:
+        """One text's reading from its windows (in document order): token scores stitched, pooled scores
+        from the one window, or pooled afresh over every window's tokens."""
+        positions = torch.cat(parts.positions).tolist()
+        probes = {}
+        for name, probe in self.probes.items():
+            logits_TC = torch.cat([logits[name] for logits in parts.token_logits])
+            token_proba = probabilities(logits_TC.cpu())
+            if probe.pooling is None:
+                pooled = token_proba[_score(token_proba).argmax()]
+            elif len(parts.pooled) == 1:
+                pooled = probabilities(parts.pooled[0][name][None].cpu())[0]
+            else:
+                head = self._head(name)
+                acts_TD = torch.cat(parts.acts[head_site(self, name)]) if probe.pooling != "mean" else None
+                all_1T = torch.ones(1, len(logits_TC), dtype=torch.bool)
+                pooled_logits = head.pooled_logits(
+                    acts_TD[None] if acts_TD is not None else None, logits_TC[None], all_1T
                 )
-            )
-        return readings
+                pooled = probabilities(pooled_logits.cpu())[0]
+            probes[name] = ProbeReading(probe.label_names, token_proba, pooled)
+        return TextReading(
+            [enc.ids[i] for i in positions],
+            [enc.starts[i] for i in positions],
+            [enc.ends[i] for i in positions],
+            probes,
+        )
 
     def stream(self, prompt: str, max_new_tokens: int = 64):
         """Greedy generation from `prompt`, one StreamEvent per token with scores and policy actions."""
@@ -163,47 +190,47 @@ class Monitor:
 
     def encode(self, text, k: int = 0) -> Encoding:
         """`text` (the k-th of a request) tokenised with offsets; a clear error when it cannot be scored."""
-        if not isinstance(text, str):
-            raise InputError(f"text {k} is a {type(text).__name__}, not a string")
-        if not text.strip():
-            raise InputError(
-                f"text {k} is empty or whitespace only ({len(text)} characters); there is nothing to score"
-            )
+        check_text(text, f"text {k}")
         enc = encode(self.subject.tokenizer, clean_text(text))  # offsets stay: one character for one
-        if len(enc) > self.subject.context_length:
+        if not enc.text_mask.any():
             raise InputError(
-                f"text {k} has {len(enc)} tokens, more than the model's context of "
-                f"{self.subject.context_length}; split it before scoring"
+                f"text {k} holds no token that carries text ({len(text)} characters); nothing to score"
             )
         return enc
 
-    def _batch(self, encodings: list[Encoding]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Right-padded ids, attention mask, and the tokens that carry text (`text_tokens`)."""
-        if not encodings:
-            raise InputError("no texts given; score at least one text")
-        length = max(len(e) for e in encodings)
-        pad = self.subject.tokenizer.pad_token_id
-        ids = torch.full((len(encodings), length), pad if pad is not None else 0, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        keep = torch.zeros_like(ids, dtype=torch.bool)
-        for b, enc in enumerate(encodings):
-            ids[b, : len(enc)] = torch.tensor(enc.ids)
-            mask[b, : len(enc)] = 1
-            keep[b, : len(enc)] = text_tokens(enc)
-        return ids, mask, keep
+    def _head(self, name: str) -> ProbeHead:
+        return next(h for heads in self.heads_by_site.values() for h in heads if h.name == name)
 
-    @contextlib.contextmanager
-    def _edited(self) -> Iterator[None]:
-        with contextlib.ExitStack() as stack:
-            for edit in self.edits:
-                stack.enter_context(edit())
-            yield
+
+def head_site(monitor: Monitor, name: str) -> str:
+    """The site the probe `name` reads."""
+    return next(site for site, heads in monitor.heads_by_site.items() if any(h.name == name for h in heads))
+
+
+@dataclass
+class _TextParts:
+    """What the windows of one text gave: kept text-token positions, token logits and pooled logits per
+    window, and (for a text of several windows) the probed sites' activations at those tokens."""
+
+    positions: list[torch.Tensor] = field(default_factory=list)
+    token_logits: list[dict[str, torch.Tensor]] = field(default_factory=list)
+    pooled: list[dict[str, torch.Tensor]] = field(default_factory=list)
+    acts: dict[str, list[torch.Tensor]] = field(default_factory=dict)
+
+    @staticmethod
+    def is_long(window, enc: Encoding) -> bool:
+        return window.keep_from > 0 or window.keep_to - window.keep_from < len(enc)
+
+    def add(self, window, keep_T: torch.Tensor, result: MonitorPass, b: int) -> None:
+        rows = keep_T.nonzero()[:, 0]
+        self.positions.append(window.first_position + rows.cpu() - window.keep_from)
+        self.token_logits.append({name: logits[b, rows] for name, logits in result.token_logits.items()})
+        self.pooled.append({name: logits[b] for name, logits in result.pooled_logits.items()})
 
 
 def text_tokens(enc: Encoding) -> torch.Tensor:
-    """[T] bool: the tokens that carry text (all of them when none does), as offline scoring keeps."""
-    covers = torch.tensor(enc.ends) > torch.tensor(enc.starts)
-    return covers if covers.any() else torch.ones_like(covers)
+    """[T] bool: the tokens of `enc` that carry text (`tokens.text_mask`)."""
+    return torch.from_numpy(enc.text_mask)
 
 
 def _score(proba_NC: torch.Tensor) -> torch.Tensor:

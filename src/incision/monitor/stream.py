@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from .heads import probabilities
 from .monitor import text_tokens
 from .policies import Policy, check_policies
@@ -79,6 +79,11 @@ def stream(
     policies = check_policies(policies or {}, monitor.probes, token_level)
     subject = monitor.subject
     enc = monitor.encode(prompt)
+    if len(enc) >= subject.context_length:  # a generation cannot be split into windows
+        raise InputError(
+            f"the prompt has {len(enc)} tokens, which leaves no room in the model's context of "
+            f"{subject.context_length}; shorten it"
+        )
     ids = torch.tensor([enc.ids])
     keep = text_tokens(enc)
     stops = _eos_ids(subject)

@@ -24,6 +24,7 @@ from ..configs import check_choices
 from ..errors import ConfigError, InputError
 from ..probes import ProbeConfig, sweep, train_probe
 from ..probes.streaming import predict_rows
+from ..tokens import text_mask
 from .decode import decode_spans
 from .detector import Detector
 from .evaluation import evaluate_spans
@@ -145,7 +146,7 @@ def _validation_scores(store, site: str, probe) -> list[tuple[dict, list[int], l
     doc_T = tokens["doc"].to_numpy()
     starts, ends = tokens["char_start"].to_numpy(), tokens["char_end"].to_numpy()
     val_docs = [d for d in store.documents.to_pylist() if d["split"] == "val"]
-    rows = np.flatnonzero(np.isin(doc_T, [d["doc"] for d in val_docs]) & (ends > starts))
+    rows = np.flatnonzero(np.isin(doc_T, [d["doc"] for d in val_docs]) & text_mask(starts, ends))
     proba = predict_rows(store, site, rows, probe)
     doc_R = doc_T[rows]  # sorted: a store's rows are in (doc, position) order
     scored = []

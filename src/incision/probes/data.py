@@ -16,6 +16,7 @@ import torch
 
 from ..errors import ConfigError, InputError
 from ..store import ActivationStore
+from ..tokens import store_text_mask
 from .labels import BACKGROUND, encode_labels, span_label_names, token_labels_from_spans
 from .pooling import pad_segments, pool_segments
 
@@ -123,13 +124,13 @@ def _examples(store, level, label_field, spans_field, include_special, label_nam
         )
     tokens = store.tokens
     doc_T = tokens["doc"].to_numpy()
-    rows = np.flatnonzero(_usable_tokens(tokens, doc_T, store.n_docs, include_special))
+    rows = np.flatnonzero(_usable_tokens(tokens, include_special))
     if level == "sequence":
         y_N, names = encode_labels(_doc_column(store, label_field), label_field, label_names)
         lengths = np.bincount(doc_T[rows], minlength=store.n_docs).tolist()
         if 0 in lengths:
             raise InputError(
-                f"document {lengths.index(0)} has no tokens (an empty text); drop it or give it text"
+                f"document {lengths.index(0)} has no token that carries text; drop it or give it text"
             )
         return y_N, names, rows, lengths, np.arange(store.n_docs), y_N
     y_all, names = _token_labels(store, tokens, label_field, spans_field, label_names)
@@ -190,13 +191,11 @@ def check_finite(acts: torch.Tensor | None, site: str, bad: int = 0) -> None:
         )
 
 
-def _usable_tokens(tokens, doc_T: np.ndarray, n_docs: int, include_special: bool) -> np.ndarray:
-    """Tokens that cover text; a document with none (an empty text) keeps all of its tokens."""
+def _usable_tokens(tokens, include_special: bool) -> np.ndarray:
+    """Token rows that carry text (`tokens.text_mask`); every row with `include_special`."""
     if include_special:
-        return np.ones(len(doc_T), dtype=bool)
-    usable = tokens["char_end"].to_numpy() > tokens["char_start"].to_numpy()
-    has_text = np.bincount(doc_T[usable], minlength=n_docs) > 0
-    return usable | ~has_text[doc_T]
+        return np.ones(tokens.num_rows, dtype=bool)
+    return store_text_mask(tokens)
 
 
 def _doc_column(store: ActivationStore, field: str) -> list:

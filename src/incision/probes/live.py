@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..capture import iter_activations
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from .linear import LinearProbe, check_model
 
 
@@ -68,18 +68,20 @@ def score_texts(
             offsets = np.cumsum([0, *(len(e) for e in chunk.encodings)])
             rows = chunk.acts[site]
             for k, enc in enumerate(chunk.encodings):
-                keep = _kept_tokens(enc, include_special)
+                keep = _kept_tokens(enc, include_special, chunk.start + k)
                 acts = rows[offsets[k] : offsets[k + 1]][torch.from_numpy(keep)]
                 results.append(_score_one(probe, enc, keep, acts))
     return results
 
 
-def _kept_tokens(enc, include_special: bool) -> np.ndarray:
-    """Token indices to score: those that cover text, as in training (all of them for an empty text)."""
-    covers = np.array(enc.ends) > np.array(enc.starts)
-    if include_special or not covers.any():
+def _kept_tokens(enc, include_special: bool, k: int) -> np.ndarray:
+    """Token indices to score: those that carry text, as in training (every token with `include_special`)."""
+    if include_special:
         return np.arange(len(enc))
-    return np.flatnonzero(covers)
+    keep = np.flatnonzero(enc.text_mask)
+    if len(keep) == 0:
+        raise InputError(f"text {k} holds no token that carries text; there is nothing to score")
+    return keep
 
 
 def _score_one(probe: LinearProbe, enc, keep: np.ndarray, acts_TD: torch.Tensor):

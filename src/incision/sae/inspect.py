@@ -18,6 +18,7 @@ import torch
 from ..capture import iter_activations
 from ..errors import ConfigError, InputError
 from ..store import ActivationStore
+from ..tokens import text_mask
 from .model import SparseAutoencoder
 from .sources import check_width, training_rows
 
@@ -195,10 +196,10 @@ def search_features(sae: SparseAutoencoder, subject, site: str, text: str, k: in
         acts.append(chunk.acts[name[0]])
         encs.extend(chunk.encodings)
     enc = encs[0]
-    text_mask = np.asarray(enc.ends) > np.asarray(enc.starts)
-    if not text_mask.any():
+    carries_text = enc.text_mask
+    if not carries_text.any():
         raise InputError("the text holds no tokens to search with (specials left out); give some text")
-    positions = np.flatnonzero(text_mask)
+    positions = np.flatnonzero(carries_text)
     with torch.no_grad():
         x = torch.cat(acts)[torch.from_numpy(positions)].to(sae.device, sae.dtype)
         latents_NF = sae.encode(x).float().cpu()
@@ -274,7 +275,7 @@ class _TokenStrings:
         self.ids = tokens["token_id"].to_numpy()
         self.starts = tokens["char_start"].to_numpy()
         self.ends = tokens["char_end"].to_numpy()
-        self.special = self.ends <= self.starts
+        self.special = ~text_mask(self.starts, self.ends)
         self.doc_end = np.searchsorted(self.doc, np.arange(store.n_docs), side="right")
         docs = store.documents
         self.texts = docs["text"].to_pylist() if "text" in docs.column_names else None

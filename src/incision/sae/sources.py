@@ -19,6 +19,7 @@ from ..capture import iter_activations
 from ..errors import ConfigError, InputError
 from ..inputs import read_documents
 from ..store import ActivationStore
+from ..tokens import store_text_mask
 from .config import SAEConfig
 from .model import SparseAutoencoder
 
@@ -101,7 +102,7 @@ def training_rows(store: ActivationStore, include_special: bool = False, exclude
         return np.zeros(0, dtype=np.int64)
     keep = np.ones(store.n_tokens, dtype=bool)
     if not include_special:
-        keep &= tokens["char_end"].to_numpy() > tokens["char_start"].to_numpy()
+        keep &= store_text_mask(tokens)
     if len(exclude_docs):
         keep &= ~np.isin(tokens["doc"].to_numpy(), np.asarray(exclude_docs, dtype=np.int64))
     return np.flatnonzero(keep)
@@ -171,7 +172,7 @@ def _live_rows(
         if include_special:
             yield acts.clone()  # a plain copy, which autograd can save
         else:
-            covers = np.concatenate([np.array(e.ends) > np.array(e.starts) for e in chunk.encodings])
+            covers = np.concatenate([e.text_mask for e in chunk.encodings])
             yield acts[torch.from_numpy(covers)]
 
 

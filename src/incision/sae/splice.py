@@ -12,6 +12,7 @@ or of such a token says nothing about the SAE. `include_special=True` splices an
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable
@@ -21,11 +22,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..capture import batch_windows, pad_batch
 from ..errors import ConfigError, InputError
+from ..forward import batches, pad_id_of, run, without_cache
 from ..hooks import HookHandles, add_replace_hook
 from ..inputs import read_documents
-from ..tokens import Window
+from ..tokens import Window, truncated_window
 from .metrics import LogContext
 from .model import SparseAutoencoder
 from .sources import check_width
@@ -136,16 +137,16 @@ class SpliceEval:
                 "load a causal language model"
             )
         self.subject, self.site, self.batch_tokens = subject, subject.resolve(site).name, batch_tokens
-        self.windows, self.counted = _prepare(subject, texts, max_tokens, include_special)
-        self.n_tokens = int(sum((c[:-1] & c[1:]).sum() for c in self.counted))
+        self.include_special = include_special
+        self.windows = _prepare(subject, texts, max_tokens)
+        self.n_tokens = sum(_n_predictions(_counts(w, include_special)) for w in self.windows)
         if self.n_tokens == 0:
             raise InputError(
                 f"the {len(self.windows)} evaluation texts make no next-token prediction (each needs two "
                 "tokens of text); give longer texts"
             )
-        pad = subject.tokenizer.pad_token_id
-        self.pad_id = pad if pad is not None else 0
-        self.options = {"use_cache": False} if hasattr(subject.model.config, "use_cache") else {}
+        self.pad_id = pad_id_of(subject.tokenizer)
+        self.options = without_cache(subject)
         self._clean: float | None = None
         self._zero: float | None = None
 
@@ -182,20 +183,15 @@ class SpliceEval:
     def _mean_loss(self, install: Callable[[torch.Tensor], HookHandles] | None) -> float:
         """Mean cross-entropy of the counted predictions, with `install(where_BT)`'s hooks on each batch."""
         total = 0.0
-        device = self.subject.input_device
-        for batch in batch_windows(self.windows, self.batch_tokens):
-            ids_BT, mask_BT = pad_batch(batch, self.pad_id)
-            counted_BT = torch.zeros_like(ids_BT, dtype=torch.bool)
-            for b, window in enumerate(batch):
-                counted_BT[b, : len(window.ids)] = torch.from_numpy(self.counted[window.doc])
-            ids_BT, counted_BT = ids_BT.to(device), counted_BT.to(device)
+        for batch in batches(self.windows, self.pad_id, self.batch_tokens):
+            counted_BT = batch.mask_BT.bool() if self.include_special else batch.text_BT
+            counted_BT = counted_BT.to(self.subject.input_device)
             # the interventions act where the loss is read: on text tokens (every real one with specials)
-            hooks = install(counted_BT) if install is not None else HookHandles()
-            with torch.inference_mode(), hooks:
-                logits_BTV = self.subject.model(
-                    input_ids=ids_BT, attention_mask=mask_BT.to(device), **self.options
-                ).logits
-            total += _summed_loss(logits_BTV, ids_BT, counted_BT.to(logits_BTV.device))
+            edits = [functools.partial(install, counted_BT)] if install is not None else []
+            logits_BTV = run(self.subject, batch.ids_BT, batch.mask_BT, edits=edits, **self.options).logits
+            total += _summed_loss(
+                logits_BTV, batch.ids_BT.to(logits_BTV.device), counted_BT.to(logits_BTV.device)
+            )
         return total / self.n_tokens
 
 
@@ -218,19 +214,22 @@ def loss_recovered_callback(evaluation: SpliceEval, every: int) -> Callable[[Log
     return callback
 
 
-def _prepare(subject, texts, max_tokens: int, include_special: bool) -> tuple[list[Window], list[np.ndarray]]:
-    """A window per text (its first `max_tokens` tokens) and which of its tokens count in the loss."""
-    windows, counted = [], []
-    for k, doc in enumerate(read_documents(texts)):
-        enc = subject.encode(doc.text)
-        ids = enc.ids[:max_tokens]
-        if include_special:
-            counts = np.ones(len(ids), dtype=bool)
-        else:
-            counts = np.array(enc.ends[:max_tokens]) > np.array(enc.starts[:max_tokens])
-        windows.append(Window(k, ids, 0, len(ids), 0))
-        counted.append(counts)
-    return windows, counted
+def _prepare(subject, texts, max_tokens: int) -> list[Window]:
+    """A window per text: its first `max_tokens` tokens."""
+    return [
+        truncated_window(k, subject.encode(doc.text), max_tokens)
+        for k, doc in enumerate(read_documents(texts))
+    ]
+
+
+def _counts(window: Window, include_special: bool) -> np.ndarray:
+    """Which of a window's tokens count in the loss: its text tokens (all of them with specials)."""
+    return np.ones(len(window.ids), dtype=bool) if include_special else np.array(window.text, dtype=bool)
+
+
+def _n_predictions(counts: np.ndarray) -> int:
+    """Predictions whose input and target tokens both count."""
+    return int((counts[:-1] & counts[1:]).sum())
 
 
 def _summed_loss(logits_BTV: torch.Tensor, ids_BT: torch.Tensor, counted_BT: torch.Tensor) -> float:

@@ -37,10 +37,10 @@ def pooled_activations(
             starts = np.cumsum([0, *(len(e) for e in chunk.encodings)])
             keep, lengths = [], []
             for k, enc in enumerate(chunk.encodings):
-                covers = np.flatnonzero(np.array(enc.ends) > np.array(enc.starts))
+                covers = np.flatnonzero(enc.text_mask)
                 if len(covers) == 0:
                     raise InputError(
-                        f"text {chunk.start + k} has no tokens that cover text; drop empty texts"
+                        f"text {chunk.start + k} holds no token that carries text; drop it or give it text"
                     )
                 keep.append(starts[k] + covers)
                 lengths.append(len(covers))

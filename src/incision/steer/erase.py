@@ -42,7 +42,7 @@ def fit_eraser_live(subject, texts: list[str], labels: list[int], site: str, lab
         for chunk in iter_activations(subject, texts, [name]):
             starts = np.cumsum([0, *(len(e) for e in chunk.encodings)])
             for k, enc in enumerate(chunk.encodings):
-                covers = starts[k] + np.flatnonzero(np.array(enc.ends) > np.array(enc.starts))
+                covers = starts[k] + np.flatnonzero(enc.text_mask)
                 x = chunk.acts[name][torch.from_numpy(covers)].float()
                 fitter.update(x, torch.full((len(covers),), int(labels[chunk.start + k])))
     meta = {"site": name, "label_names": list(label_names or []), "model": subject.name}

@@ -13,6 +13,7 @@ orthogonalisation still equals the hooks exactly where the family allows it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 
@@ -20,8 +21,8 @@ import torch
 
 from ..datasets import load_task
 from ..errors import InputError
+from ..forward import run, text_batches
 from .direction import check_vector
-from .report import padded_batches
 from .writers import residual_writes
 
 log = logging.getLogger(__name__)
@@ -38,25 +39,16 @@ def write_means(subject, texts: list[str], batch_size: int = 8) -> torch.Tensor:
     writes = residual_writes(subject)
     sums = torch.zeros(len(writes), subject.d_model, dtype=torch.float64)
     count = 0
-    mask: list[torch.Tensor] = []
+    for batch in text_batches(subject, texts, batch_size):
+        # every real token the window keeps, specials included: the BOS write is part of the constant
+        keep_BT = batch.kept_BT
 
-    def add(i):
-        def hook(_module, _inputs, output):
-            out = output[0] if isinstance(output, tuple) else output
-            keep = mask[0].to(out.device).bool()
-            sums[i] += out.detach()[keep].double().sum(0).cpu()
+        def add(i: int, out_BTD: torch.Tensor, keep_BT=keep_BT) -> None:
+            sums[i] += out_BTD[keep_BT.to(out_BTD.device)].double().sum(0).cpu()
 
-        return hook
-
-    handles = [w.module.register_forward_hook(add(i)) for i, w in enumerate(writes)]
-    try:
-        for ids, attention in padded_batches(subject, texts, batch_size):
-            mask[:] = [attention]
-            subject.model(input_ids=ids, attention_mask=attention)
-            count += int(attention.sum())
-    finally:
-        for handle in handles:
-            handle.remove()
+        reads = {w.module: functools.partial(add, i) for i, w in enumerate(writes)}
+        run(subject, batch.ids_BT, batch.mask_BT, reads, until="base")
+        count += int(keep_BT.sum())
     return (sums / count).float()
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..forward import run, text_batches
 from ..probes.linear import LinearProbe
 from ..probes.metrics import auroc
 from .contrast import pooled_activations
@@ -149,14 +150,14 @@ def side_effects(subject, edit: EditFactory, texts: list[str], lang: str, batch_
     """KL(clean || edited) per predicted text token and perplexity before and after, on `texts`."""
     kl_sum = nll_before = nll_after = 0.0
     n_tokens = 0
-    for ids, mask in padded_batches(subject, texts, batch_size):
-        clean = F.log_softmax(subject.model(input_ids=ids, attention_mask=mask).logits[:, :-1].float(), -1)
+    for batch in text_batches(subject, texts, batch_size):
+        ids, mask = batch.ids_BT, batch.mask_BT
+        clean = F.log_softmax(run(subject, ids, mask, inference=False).logits[:, :-1].float().cpu(), -1)
         with edit() as edited:
-            logits = edited.model(
-                input_ids=ids.to(edited.input_device), attention_mask=mask.to(edited.input_device)
-            ).logits
-            changed = F.log_softmax(logits[:, :-1].float().to(clean.device), -1)
-        target, keep = ids[:, 1:], mask[:, 1:].bool()  # predictions of real next tokens only
+            logits = run(edited, ids, mask, inference=False).logits
+            changed = F.log_softmax(logits[:, :-1].float().cpu(), -1)
+        # predictions of real next tokens, from the tokens each window keeps (long texts come in windows)
+        target, keep = ids[:, 1:], batch.kept_BT[:, :-1] & mask[:, 1:].bool()
         kl_sum += float((clean.exp() * (clean - changed)).sum(-1)[keep].sum())
         nll_before -= float(clean.gather(-1, target[..., None])[..., 0][keep].sum())
         nll_after -= float(changed.gather(-1, target[..., None])[..., 0][keep].sum())
@@ -165,22 +166,6 @@ def side_effects(subject, edit: EditFactory, texts: list[str], lang: str, batch_
     return SideEffects(
         lang, len(texts), n_tokens, kl_sum / n, math.exp(nll_before / n), math.exp(nll_after / n)
     )
-
-
-def padded_batches(subject, texts: list[str], batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Right-padded (input ids, attention mask) batches of `texts` on the model's input device."""
-    tokenizer = subject.tokenizer
-    side, pad = tokenizer.padding_side, tokenizer.pad_token
-    tokenizer.padding_side, tokenizer.pad_token = "right", pad or tokenizer.eos_token
-    try:
-        for start in range(0, len(texts), batch_size):
-            batch = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True)
-            yield (
-                batch["input_ids"].to(subject.input_device),
-                batch["attention_mask"].to(subject.input_device),
-            )
-    finally:
-        tokenizer.padding_side, tokenizer.pad_token = side, pad
 
 
 def write_report(reports: list[EditReport], folder: str | Path, title: str, summary: str = "") -> Path:

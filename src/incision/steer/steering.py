@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .. import forward
 from ..errors import ConfigError, InputError
 from ..hooks import HookHandles, add_replace_hook
 from .conditional import check_order
@@ -96,32 +97,15 @@ def _where(x_BTD, position_T, gate_BT) -> torch.Tensor | None:
     return position_BT if gate_BT is None else position_BT & gate_BT
 
 
-@torch.no_grad()
 def generate(
     subject, prompts: list[str], steering: Steering | None = None, max_new_tokens: int = 32, **options
 ):
-    """Greedy (unless `options` say otherwise) continuations of `prompts`, left-padded into one batch.
-    Returns (texts, token ids [B, max_new_tokens]) of the new tokens; the steering's prompt length is
-    set to this batch's padded prompt length."""
+    """Greedy (unless `options` say otherwise) continuations of `prompts`, left-padded into one batch
+    (`forward.generate`). Returns (texts, token ids [B, max_new_tokens]) of the new tokens; the steering's
+    prompt length is set to this batch's padded prompt length."""
     if isinstance(prompts, str) or not prompts:
         raise InputError("prompts must be a non-empty list of strings")
-    tokenizer = subject.tokenizer
-    side, pad_token = tokenizer.padding_side, tokenizer.pad_token
-    tokenizer.padding_side, tokenizer.pad_token = "left", pad_token or tokenizer.eos_token
-    try:
-        batch = tokenizer(list(prompts), return_tensors="pt", padding=True)
-        pad = tokenizer.pad_token_id
-    finally:
-        tokenizer.padding_side, tokenizer.pad_token = side, pad_token
-    if steering is not None:
-        steering.tracker.reset(batch["input_ids"].shape[1])
-    device = subject.input_device
-    out = subject.model.generate(
-        **{k: v.to(device) for k, v in batch.items() if k in ("input_ids", "attention_mask")},
-        max_new_tokens=max_new_tokens,
-        do_sample=options.pop("do_sample", False),
-        pad_token_id=pad,
-        **options,
-    )
-    new = out[:, batch["input_ids"].shape[1] :]
-    return tokenizer.batch_decode(new, skip_special_tokens=True), new
+    before = (lambda batch: steering.tracker.reset(batch.ids_BT.shape[1])) if steering is not None else None
+    encodings = [subject.encode(prompt) for prompt in prompts]
+    new = forward.generate(subject, encodings, max_new_tokens=max_new_tokens, before=before, **options)
+    return subject.tokenizer.batch_decode(new, skip_special_tokens=True), new

@@ -19,6 +19,7 @@ Records go to `monitor.jsonl` and `monitor.csv` in `log_dir` (and tensorboard wh
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -28,8 +29,8 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError, InputError
-from ..hooks import add_output_hooks, add_stop_hook, run_until_stop
-from ..subject import Subject, input_device
+from ..forward import batches, pad_id_of, run, windows_of
+from ..subject import Subject
 from .untouched import untouched
 
 
@@ -107,36 +108,32 @@ class TrainingMonitor:
 
     # -- measuring ----------------------------------------------------------------------------------
     def _pooled(self, model) -> dict[str, torch.Tensor]:
-        """Mean-pooled activations [N, D] (float32, CPU) at every site needed, one padded pass per batch."""
+        """Mean-pooled activations [N, D] (float32, CPU) over each text's text tokens at every site needed,
+        from stopped passes of `batch_size` texts (long texts in windows, as everywhere)."""
         subject = Subject(
             model=model, tokenizer=self.tokenizer, name="training"
         )  # sets eval: untouched restores
-        needed = set(self.sites) | {s for d in self.directions.values() for s in d}
-        resolved = {site: subject.resolve(site) for site in needed}
-        deepest = max(resolved.values(), key=lambda s: s.layer)
-        last = subject.site_map.blocks[deepest.layer] if deepest.layer >= 0 else deepest.module
-        by_module_name = {s.name: site for site, s in resolved.items()}
-        chunks: dict[str, list[torch.Tensor]] = {site: [] for site in needed}
-        mask = None
+        needed = sorted(set(self.sites) | {s for d in self.directions.values() for s in d})
+        sums = {site: torch.zeros(len(self.texts), subject.width(site)) for site in needed}
+        counts = torch.zeros(len(self.texts))
+        encodings = [subject.encode(text) for text in self.texts]
+        pad = pad_id_of(self.tokenizer)
+        for start in range(0, len(encodings), self.batch_size):
+            windows = windows_of(
+                encodings[start : start + self.batch_size], subject.default_window, first_doc=start
+            )
+            for batch in batches(windows, pad, batch_tokens=None, by_length=False):
+                keep_BT = batch.kept_BT & batch.text_BT
+                docs_B = torch.tensor([w.doc for w in batch.windows])
+                counts.index_add_(0, docs_B, keep_BT.sum(1).float())
 
-        def read(name: str, acts_BTD: torch.Tensor) -> None:
-            m = mask.to(acts_BTD.device, acts_BTD.dtype)[..., None]
-            chunks[by_module_name[name]].append(((acts_BTD * m).sum(1) / m.sum(1).clamp_min(1)).float().cpu())
+                def read(site: str, acts_BTD: torch.Tensor, keep_BT=keep_BT, docs_B=docs_B) -> None:
+                    kept_BTD = acts_BTD.float() * keep_BT.to(acts_BTD.device)[..., None]
+                    sums[site].index_add_(0, docs_B, kept_BTD.sum(1).cpu())
 
-        modules = {s.name: s.module for s in resolved.values()}
-        device = input_device(model)
-        with add_output_hooks(modules, read), add_stop_hook(last):
-            for start in range(0, len(self.texts), self.batch_size):
-                batch = self.tokenizer(
-                    self.texts[start : start + self.batch_size],
-                    return_tensors="pt",
-                    padding=True,
-                    truncation=True,
-                )
-                specials = torch.tensor(sorted(set(self.tokenizer.all_special_ids)), dtype=torch.long)
-                mask = batch["attention_mask"] * ~torch.isin(batch["input_ids"], specials)
-                run_until_stop(model, **{k: v.to(device) for k, v in batch.items()})
-        return {site: torch.cat(parts) for site, parts in chunks.items()}
+                reads = {site: functools.partial(read, site) for site in needed}
+                run(subject, batch.ids_BT, batch.mask_BT, reads, until="sites", inference=False)
+        return {site: total / counts.clamp_min(1)[:, None] for site, total in sums.items()}
 
     def _measure(self, pooled: dict[str, torch.Tensor]) -> dict:
         out = {}
