@@ -91,7 +91,7 @@ def test_bad_input_is_a_clear_error(subject, probes):
         monitor.score(["  ", "fine"])
     with pytest.raises(InputError, match="no texts"):
         monitor.score([])
-    with pytest.raises(InputError, match="leaves no room in the model's context"):
+    with pytest.raises(InputError, match="more than the model's context"):
         next(Monitor(subject, {"tokens": probes["tokens"]}).stream("word " * (subject.context_length + 5)))
 
 

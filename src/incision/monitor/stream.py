@@ -79,10 +79,10 @@ def stream(
     policies = check_policies(policies or {}, monitor.probes, token_level)
     subject = monitor.subject
     enc = monitor.encode(prompt)
-    if len(enc) >= subject.context_length:  # a generation cannot be split into windows
+    if len(enc) > subject.context_length:  # a generation cannot be split into windows
         raise InputError(
-            f"the prompt has {len(enc)} tokens, which leaves no room in the model's context of "
-            f"{subject.context_length}; shorten it"
+            f"the prompt has {len(enc)} tokens, more than the model's context of {subject.context_length}; "
+            "shorten it"
         )
     ids = torch.tensor([enc.ids])
     keep = text_tokens(enc)

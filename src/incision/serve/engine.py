@@ -82,6 +82,13 @@ class Engine:
 
     def _encode_all(self, texts: list[str]) -> list[Encoding]:
         encodings = [self.monitor.encode(t, k) for k, t in enumerate(texts)]
+        context = self.subject.context_length
+        # the library scores longer texts in windows; the service keeps each request within one context
+        for k, enc in enumerate(encodings):
+            if len(enc) > context:
+                raise InputError(
+                    f"text {k} has {len(enc)} tokens, more than the model's context of {context}; split it"
+                )
         self._check_tokens(sum(len(e) for e in encodings))
         return encodings
 
