@@ -13,7 +13,7 @@ import torch
 from incision import capture
 from incision.cli import main
 from incision.sae import SAEConfig, SparseAutoencoder, load, save
-from incision.sae.inspect import activation_histogram, search_features
+from incision.sae.inspection import activation_histogram, search_features
 from incision.store import ActivationStore
 
 from .conftest import TEXTS, tiny_subject

@@ -368,3 +368,21 @@ def test_overwrite_refuses_a_folder_whose_manifest_is_not_a_stores(llama_subject
     with pytest.raises(StoreError, match="not an activation store"):
         _capture(llama_subject, out, overwrite=True)
     assert (out / "manifest.json").read_text() == '{"name": "my web app"}'
+
+
+def test_negative_layers_count_from_the_end_of_the_captured_model(llama_subject, tmp_path):
+    last = llama_subject.n_layers - 1
+    stored = capture(llama_subject, DOCS[:3], ["resid.-1"], tmp_path / "s", dtype="float32", progress=False)
+    assert stored.sites == [f"resid.{last}"]
+    assert stored.resolve("resid.-1") == f"resid.{last}"
+    assert torch.equal(stored.to_tensor("resid.-1"), stored.to_tensor(f"resid.{last}"))
+    assert torch.equal(stored.shard("resid.-1", 0), stored.shard(f"resid.{last}", 0))
+    assert torch.equal(stored.gather("resid.-1", [2, 0]), stored.gather(f"resid.{last}", [2, 0]))
+    assert torch.equal(
+        next(stored.iter_batches("resid.-1", 4)), next(stored.iter_batches(f"resid.{last}", 4))
+    )
+    assert stored.width("resid.-1") == llama_subject.d_model
+    with pytest.raises(SiteError, match=r"'resid\.-99' is out of range.*has \['resid\.2'\]"):
+        stored.to_tensor("resid.-99")
+    with pytest.raises(SiteError, match=r"site 'resid\.-2' is not in store .*; it has \['resid\.2'\]"):
+        stored.to_tensor("resid.-2")

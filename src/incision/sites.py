@@ -135,7 +135,7 @@ class SiteMap:
         """Turn a site name (negative layers allowed) into a Site, or raise a SiteError listing valid ones."""
         if not isinstance(site, str):
             raise SiteError(f"site must be a string like 'resid.6', got {site!r}")
-        name = self._canonical(site)
+        name = canonical_site(site, self.n_layers)
         if name in self._modules:
             return Site(name=name, layer=_layer_of(name), module=self._modules[name])
         if name in self._moe_names:
@@ -151,21 +151,6 @@ class SiteMap:
             )
         raise SiteError(f"unknown site {site!r}; this model has: {self.describe()}")
 
-    def _canonical(self, site: str) -> str:
-        """The name with its layer made non-negative ('mlp.-1' -> 'mlp.2'); out-of-range layers raise."""
-        name = site.strip()
-        if not _is_layered(name):
-            return name
-        parts = name.split(".")
-        layer = int(parts[1])
-        if not -self.n_layers <= layer < self.n_layers:
-            raise SiteError(
-                f"site {site!r} is out of range: this model has {self.n_layers} blocks, "
-                f"so layers go from 0 to {self.n_layers - 1} (or -{self.n_layers} to -1)"
-            )
-        parts[1] = str(layer % self.n_layers)
-        return ".".join(parts)
-
     def describe(self) -> str:
         """A short list of valid sites, e.g. 'embed, resid.0..17, attn.0..17, mlp.0..17, router.1..17'."""
         names = [*self._modules, *self._moe_names]
@@ -177,6 +162,24 @@ class SiteMap:
         if self.moe:  # expert.L.E: blocks first, then experts
             parts[-1] += f".0..{max(m.n_experts for m in self.moe.values()) - 1}"
         return ", ".join(parts)
+
+
+def canonical_site(site: str, n_layers: int) -> str:
+    """The name with its layer made non-negative ('mlp.-1' -> 'mlp.2' with 3 blocks); out-of-range layers raise.
+
+    Names that are not layered sites ('embed', typos) come back stripped but otherwise unchanged."""
+    name = site.strip()
+    if not _is_layered(name):
+        return name
+    parts = name.split(".")
+    layer = int(parts[1])
+    if not -n_layers <= layer < n_layers:
+        raise SiteError(
+            f"site {site!r} is out of range: this model has {n_layers} blocks, "
+            f"so layers go from 0 to {n_layers - 1} (or -{n_layers} to -1)"
+        )
+    parts[1] = str(layer % n_layers)
+    return ".".join(parts)
 
 
 def _span(values: list[int]) -> str:

@@ -12,7 +12,7 @@ _SET_BY_COMMAND = ("method",)  # every method is trained; see --methods
 
 
 def add_compare(sub) -> None:
-    from ..compare import METHODS
+    from ..sae.probe_comparison import METHODS
 
     p = sub.add_parser(
         "compare", help="raw probes vs SAE probes vs difference of means, in distribution and under shift"
@@ -36,8 +36,8 @@ def add_compare(sub) -> None:
 
 
 def run_compare(args) -> None:
-    from ..compare import compare_probes
     from ..sae import load
+    from ..sae.probe_comparison import compare_probes
     from ..store import ActivationStore
 
     config = ProbeConfig(**dataclass_kwargs(args, ProbeConfig, skip=_SET_BY_COMMAND))

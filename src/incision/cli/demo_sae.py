@@ -14,9 +14,9 @@ import json
 import random
 from pathlib import Path
 
-from ..compare import Comparison, compare_probes
 from ..probes.train import ProbeConfig
 from ..sae import SAEConfig, SAETrainConfig, load, save, train_sae
+from ..sae.probe_comparison import ProbeComparison, compare_probes
 from ..sae.sources import SourceConfig, store_batches, training_rows
 
 METHODS = ("raw", "sae_dense", "sae_top8", "sae_top32", "reconstruction")
@@ -33,7 +33,7 @@ def sae_comparison(
     *,
     sae_path=None,
     n_records=1000,
-) -> list[Comparison]:
+) -> list[ProbeComparison]:
     """Train (or load from `sae_path`) an SAE on `detector_store`'s site, compare probes on a store of
     `n_records` training records plus `shifted`, write table.txt, comparison.json and one PNG per metric
     under `out`, and return the comparison under each of METRICS."""
@@ -67,7 +67,7 @@ def _train_sae(store, site: str, out: Path):
     return result.sae
 
 
-def report_section(comparisons: list[Comparison], out: Path, n_train_records: int, sae_note: str) -> str:
+def report_section(comparisons: list[ProbeComparison], out: Path, n_train_records: int, sae_note: str) -> str:
     """HTML for the demo report: what was compared, then each metric's table and plot (embedded)."""
     first = comparisons[0]
     parts = [

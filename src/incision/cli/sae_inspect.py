@@ -40,7 +40,7 @@ def run_inspect(args) -> None:
     from ..errors import ConfigError
     from ..sae import load
     from ..sae.dashboard import write_dashboard
-    from ..sae.inspect import (
+    from ..sae.inspection import (
         activation_histogram,
         firing_counts,
         most_frequent,

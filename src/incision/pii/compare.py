@@ -21,7 +21,9 @@ BASELINES = ("regex", "presidio")
 
 
 @dataclass
-class Comparison:
+class DetectorComparison:
+    """PII detectors (incision's and the baselines) scored on the same gold records."""
+
     reports: dict[str, PiiReport]  # system -> scores
     predictions: dict[str, list[list[Span]]]
     seconds: dict[str, float]  # system -> wall time over all records
@@ -38,7 +40,7 @@ class Comparison:
 
 def compare(
     detector, records: list[dict], baselines=BASELINES, html: str | Path | None = None, appendix: str = ""
-) -> Comparison:
+) -> DetectorComparison:
     """Score `detector` (if given) and each available baseline on `records`; Presidio is skipped, with a
     log line, when it is not installed. `appendix`: trusted HTML added to the report."""
     unknown = sorted(set(baselines) - set(BASELINES))
@@ -70,4 +72,4 @@ def compare(
     reports = {name: evaluate_spans(records, spans) for name, spans in predictions.items()}
     if html is not None:
         write_html(html, records, predictions, f"PII spans: {', '.join(predictions)}", appendix)
-    return Comparison(reports, predictions, seconds)
+    return DetectorComparison(reports, predictions, seconds)

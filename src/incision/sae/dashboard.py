@@ -9,7 +9,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from .inspect import FeatureHistogram, PromotedTokens, TopActivation
+from .inspection import FeatureHistogram, PromotedTokens, TopActivation
 
 log = logging.getLogger(__name__)
 

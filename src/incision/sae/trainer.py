@@ -24,8 +24,8 @@ from ..distributed.ddp import all_max, all_min, all_sum, shard_batch, world
 from ..errors import ConfigError, InputError
 from . import checkpoint as ckpt
 from .config import SAEConfig
-from .metrics import LogContext, MetricsCallback, MetricsLog
 from .model import SAELosses, SAEOutput, SparseAutoencoder
+from .train_log import LogContext, MetricsCallback, MetricsLog
 
 log = logging.getLogger(__name__)
 

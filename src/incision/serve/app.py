@@ -25,7 +25,7 @@ from .config import ServeConfig
 from .engine import Engine, reading_json
 from .guard import Guard
 from .logs import where
-from .metrics import Metrics
+from .prometheus import Metrics
 from .schemas import ChatRequest, ScoreRequest, ScrubRequest
 
 log = logging.getLogger("incision.serve")

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import torch
 
 from ..errors import ConfigError, SiteError, StoreError
+from ..sites import canonical_site
 from . import layout
 
 
@@ -73,7 +74,7 @@ class ActivationStore:
         return self.shards[-1]["docs"][1] if self.shards else 0
 
     def width(self, site: str) -> int:
-        self._check_site(site)
+        site = self.resolve(site)
         return int(self.manifest["widths"].get(site, self.model.get("d_model", 0)))
 
     def __len__(self) -> int:
@@ -89,11 +90,12 @@ class ActivationStore:
     # -- reading -----------------------------------------------------------------------------
     def shard(self, site: str, index: int) -> torch.Tensor:
         """One shard of one site, memory-mapped: [tokens, width]."""
-        self._check_site(site)
+        site = self.resolve(site)
         return layout.mmap_safetensors(self._checked(layout.site_path(site, index)))
 
     def to_tensor(self, site: str, dtype: torch.dtype | None = None) -> torch.Tensor:
         """All of one site's activations in memory: [n_tokens, width]."""
+        site = self.resolve(site)
         parts = [self.shard(site, s["index"]) for s in self.shards]
         if not parts:
             return torch.empty(0, self.width(site), dtype=dtype or self.dtype)
@@ -112,6 +114,7 @@ class ActivationStore:
         seeded shuffle of them."""
         if not isinstance(batch_tokens, int) or batch_tokens < 1:
             raise ConfigError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
+        site = self.resolve(site)
         order = np.arange(self.n_tokens) if rows is None else np.asarray(rows, dtype=np.int64)
         if shuffle:
             order = order[np.random.default_rng(seed).permutation(len(order))]
@@ -120,6 +123,7 @@ class ActivationStore:
 
     def gather(self, site: str, rows_N, dtype: torch.dtype | None = None) -> torch.Tensor:
         """The activations of the given global rows (in that order): [len(rows), width]."""
+        site = self.resolve(site)
         rows = np.asarray(rows_N, dtype=np.int64)
         if len(rows) and not 0 <= rows.min() <= rows.max() < self.n_tokens:
             raise ConfigError(f"rows must lie in [0, {self.n_tokens}), got {rows.min()}..{rows.max()}")
@@ -160,10 +164,19 @@ class ActivationStore:
             for rel in shard["files"]:
                 self._checked(rel)
 
-    # -- helpers -----------------------------------------------------------------------------
-    def _check_site(self, site: str) -> None:
-        if site not in self.sites:
+    def resolve(self, site: str) -> str:
+        """The stored name of a site, negative layers counted from the end of the captured model
+        ('resid.-1' -> 'resid.2' for a 3-block model); a SiteError listing the stored sites otherwise."""
+        n_layers = self.model.get("n_layers")
+        try:
+            name = canonical_site(site, n_layers) if isinstance(site, str) and n_layers else site
+        except SiteError as e:
+            raise SiteError(f"{e}; store {str(self.root)!r} has {self.sites}") from None
+        if name not in self.sites:
             raise SiteError(f"site {site!r} is not in store {str(self.root)!r}; it has {self.sites}")
+        return name
+
+    # -- helpers -----------------------------------------------------------------------------
 
     def _checked(self, rel: str) -> Path:
         path = self.root / rel

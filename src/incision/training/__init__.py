@@ -2,7 +2,7 @@
 and shape what it learns (keep a direction out of its activations)."""
 
 from .design import DirectionPenalty, ablate_while_training
-from .monitor import Alert, TrainingMonitor
 from .untouched import untouched
+from .watch import Alert, TrainingMonitor
 
 __all__ = ["Alert", "DirectionPenalty", "TrainingMonitor", "ablate_while_training", "untouched"]

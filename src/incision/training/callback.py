@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from transformers import TrainerCallback
 
-from .monitor import TrainingMonitor
+from .watch import TrainingMonitor
 
 
 class IncisionCallback(TrainerCallback):

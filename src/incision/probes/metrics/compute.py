@@ -9,7 +9,7 @@ import numpy as np
 
 from ...errors import ConfigError
 from .bootstrap import _binary_replicates, _bootstrap, _intervals, _multiclass_replicates
-from .inputs import _binary_inputs, _check_options, _multiclass_inputs
+from .checks import _binary_inputs, _check_options, _multiclass_inputs
 from .ranking import ECE_BINS, _ap_rows, _auroc_rows, _curves, _ece, _rank, _Ranked, _ratio
 from .records import BinaryMetrics, ClassMetrics, MulticlassMetrics
 

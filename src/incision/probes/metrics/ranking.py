@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ...errors import ConfigError, InputError
-from .inputs import _binary_inputs, _same_length, _scores
+from .checks import _binary_inputs, _same_length, _scores
 
 ECE_BINS = 15
 

@@ -10,12 +10,12 @@ import pytest
 
 from incision import ConfigError, InputError, capture
 from incision.cli import main
-from incision.compare import METHODS, compare_probes
 from incision.errors import SiteError
 from incision.probes.train import ProbeConfig, train_probe
 from incision.sae import SAEConfig, SparseAutoencoder, save
+from incision.sae.probe_comparison import METHODS, compare_probes
 
-from .conftest import tiny_subject
+from ..conftest import tiny_subject
 
 SITE = "resid.1"
 KEYWORDS = {"fruit": ["apple", "banana", "cherry", "grape"], "place": ["river", "hill", "lake", "sea"]}

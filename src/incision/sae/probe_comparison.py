@@ -1,5 +1,5 @@
 """Raw-activation probes vs SAE probes vs difference of means, on shared splits, in distribution and under
-shift, with percentile-bootstrap intervals: `compare_probes` gives a `Comparison` (table, JSON, plot).
+shift, with percentile-bootstrap intervals: `compare_probes` gives a `ProbeComparison` (table, JSON, plot).
 
 Every method is trained by `train_probe` on the same `ProbeData`: `raw` (logistic on activations),
 `diff_means` (the difference-of-means baseline on activations), and the SAE feature spaces of
@@ -17,11 +17,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError, InputError
-from .probes.data import ProbeData
-from .probes.train import ProbeConfig, ProbeReport, train_probe
-from .sae.model import SparseAutoencoder
-from .sae.probe_features import FeatureSpec, train_sae_probe
+from ..errors import ConfigError, InputError
+from ..probes.data import ProbeData
+from ..probes.train import ProbeConfig, ProbeReport, train_probe
+from .model import SparseAutoencoder
+from .probe_features import FeatureSpec, train_sae_probe
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ IN_DISTRIBUTION = ("val", "test")
 
 
 @dataclass
-class ComparisonRow:
+class ProbeComparisonRow:
     """One method's metric on one evaluation split; `low`/`high` are None without bootstrap resamples."""
 
     method: str
@@ -47,7 +47,7 @@ class ComparisonRow:
 
 
 @dataclass
-class Comparison:
+class ProbeComparison:
     """Rows of method x split, and the probe reports they came from."""
 
     site: str
@@ -56,17 +56,17 @@ class Comparison:
     label_names: list[str]
     methods: list[str]
     splits: list[str]
-    rows: list[ComparisonRow]
+    rows: list[ProbeComparisonRow]
     reports: dict[str, ProbeReport]
     skipped: dict[str, str]  # method -> why it was not trained
 
-    def row(self, method: str, split: str) -> ComparisonRow:
+    def row(self, method: str, split: str) -> ProbeComparisonRow:
         for r in self.rows:
             if r.method == method and r.split == split:
                 return r
         raise KeyError(f"no row for method {method!r} on split {split!r}")
 
-    def with_metric(self, metric: str) -> Comparison:
+    def with_metric(self, metric: str) -> ProbeComparison:
         """The same probes compared on another of their bootstrapped metrics (no retraining)."""
         metric = _check_metric(metric, next(iter(self.reports.values())))
         rows = [_row(r.method, r.split, self.reports[r.method], metric) for r in self.rows]
@@ -136,7 +136,7 @@ def compare_probes(
     methods: tuple[str, ...] | list[str] = METHODS,
     metric: str | None = None,
     data: ProbeData | None = None,
-) -> Comparison:
+) -> ProbeComparison:
     """Train every method in `methods` on the same splits of `store` at `site` and compare them on every
     evaluation split. `config.method` is ignored: `raw` is logistic, `diff_means` the baseline. A top-k
     larger than the SAE's width, and diff_means under attention pooling or with more than two classes, are
@@ -169,7 +169,7 @@ def compare_probes(
     metric = _check_metric(metric, first)
     splits = sorted(first.metrics, key=lambda s: (s not in IN_DISTRIBUTION, s != "val", s))
     rows = [_row(m, s, r, metric) for m, r in reports.items() for s in splits]
-    return Comparison(
+    return ProbeComparison(
         site, data.level, metric, list(data.label_names), list(reports), splits, rows, reports, skipped
     )
 
@@ -206,10 +206,10 @@ def _check_metric(metric: str | None, report: ProbeReport) -> str:
     return metric
 
 
-def _row(method: str, split: str, report: ProbeReport, metric: str) -> ComparisonRow:
+def _row(method: str, split: str, report: ProbeReport, metric: str) -> ProbeComparisonRow:
     m = report.metrics[split]
     ci = m.ci.get(metric)
-    return ComparisonRow(
+    return ProbeComparisonRow(
         method,
         split,
         split not in IN_DISTRIBUTION,
@@ -225,7 +225,7 @@ def _legend(split: str) -> str:
     return split if split in IN_DISTRIBUTION else f"{split} (shift)"
 
 
-def _cell(row: ComparisonRow) -> str:
+def _cell(row: ProbeComparisonRow) -> str:
     if row.low is None or row.high is None:
         return f"{row.value:.3f}"
     return f"{row.value:.3f} [{row.low:.3f}, {row.high:.3f}]"

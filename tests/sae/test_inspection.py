@@ -12,7 +12,7 @@ import torch
 from incision import ConfigError, InputError, capture
 from incision.sae import SAEConfig, SparseAutoencoder
 from incision.sae.dashboard import write_dashboard
-from incision.sae.inspect import (
+from incision.sae.inspection import (
     FeatureHistogram,
     PromotedTokens,
     TopActivation,
