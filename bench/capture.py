@@ -46,8 +46,8 @@ from peers.common import machine_busy_s  # one /proc/stat reader for every bench
 
 import incision
 from incision.capture import SHARD_BYTES, CaptureConfig
-from incision.forward import batches, pad_id_of  # the exact batching capture uses
 from incision.datasets import load_task
+from incision.forward import batches, pad_id_of  # the exact batching capture uses
 from incision.hooks import add_stop_hook, run_until_stop
 from incision.store import StoreWriter
 from incision.tokens import plan_windows
