@@ -78,12 +78,7 @@ def stream(
     token_level = {n for n, p in monitor.probes.items() if p.pooling is None}
     policies = check_policies(policies or {}, monitor.probes, token_level)
     subject = monitor.subject
-    enc = monitor.encode(prompt)
-    if len(enc) > subject.context_length:  # a generation cannot be split into windows
-        raise InputError(
-            f"the prompt has {len(enc)} tokens, more than the model's context of {subject.context_length}; "
-            "shorten it"
-        )
+    enc = _prompt(monitor, prompt)
     ids = torch.tensor([enc.ids])
     keep = text_tokens(enc)
     stops = _eos_ids(subject)
@@ -130,6 +125,16 @@ def stream(
         yield StreamEvent(text, next_id, scores, actions, finish)
         if finish:
             return
+
+
+def _prompt(monitor, prompt: str):
+    """The prompt's encoding; a generation cannot be split into windows, so it must fit the context."""
+    enc, context = monitor.encode(prompt), monitor.subject.context_length
+    if len(enc) > context:
+        raise InputError(
+            f"the prompt has {len(enc)} tokens, more than the model's context of {context}; shorten it"
+        )
+    return enc
 
 
 def _blocking(policies: dict[str, Policy], scores: dict[str, float], skip: set[str]) -> str | None:
