@@ -4,6 +4,7 @@ JSON files, naming a file that is malformed."""
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import importlib.util
 import json
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from incision.errors import InputError
+from incision.pii import synth
 from incision.pii.synth import tables, templates
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +80,7 @@ TABLE_NAMES = {
     "forms_en", "forms_ja", "near_en", "near_ja", "noise", "places", "signatures",
     "templates_en", "templates_ja", "values_en", "values_ja",
 }  # fmt: skip
+MOST_STRINGS_IN_CODE = 12  # a longer literal list of strings in the synth modules belongs in a table file
 
 
 def _thaw(value):
@@ -123,6 +126,16 @@ def test_tables_cannot_be_changed_by_a_caller():
     with pytest.raises(TypeError):
         words["kin"] = ("my cat",)  # type: ignore[index]
     assert isinstance(words["kin"], tuple)
+
+
+def test_no_long_literal_tables_left_in_the_code():
+    for file in sorted(Path(synth.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            items = node.values if isinstance(node, ast.Dict) else getattr(node, "elts", [])
+            n = sum(isinstance(x, ast.Constant) and isinstance(x.value, str) for x in items)
+            assert n <= MOST_STRINGS_IN_CODE, (
+                f"{file.name}:{node.lineno} has {n} strings: move them to a table"
+            )
 
 
 def test_pyproject_ships_the_tables():
