@@ -1,4 +1,4 @@
-"""Write tests/pii/fixtures/synth_v0/: records of `incision pii synth` that later code must reproduce byte for byte.
+"""Write tests/pii/fixtures/synth_v0/: records of `incision pii synth` that later code must reproduce exactly.
 
     python scripts/make_synth_fixtures.py            # rewrite the fixtures (only when the output may change)
 
@@ -50,7 +50,8 @@ def large_configs() -> list[dict]:
 
 
 def file_name(config: dict) -> str:
-    return f"{config['split']}-{config['langs'].replace(',', '_')}-s{config['seed']}-free{config['pii_free']}.jsonl"
+    langs = config["langs"].replace(",", "_")
+    return f"{config['split']}-{langs}-s{config['seed']}-free{config['pii_free']}.jsonl"
 
 
 def jsonl(records: list[dict]) -> bytes:

@@ -14,11 +14,6 @@ _ZEN_DIGITS = str.maketrans({**{d: _ZEN[d] for d in string.digits}, "-": "－"})
 _ZEN_ALL = str.maketrans(_ZEN)
 
 
-def words(text: str, sep: str = " ") -> list[str]:
-    """A word list written as one string (easier to read and edit than a column of quoted words)."""
-    return text.split(sep)
-
-
 def zen_digits(text: str, dash: str = "－") -> str:
     """Digits to full width, hyphens to `dash` (people type －, ー or ‐ in Japanese forms)."""
     return text.translate(_ZEN_DIGITS).replace("－", dash)
@@ -129,7 +124,10 @@ def recent_date(rng: random.Random) -> dt.date:
     return dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 3))
 
 
-MONTHS = words("January February March April May June July August September October November December")
+MONTHS = [
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+]  # fmt: skip
 
 
 def date_en(d: dt.date, rng: random.Random, with_year: bool = True) -> str:

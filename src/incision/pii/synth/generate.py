@@ -22,12 +22,11 @@ from tqdm.auto import tqdm
 from ...configs import check_choices
 from ...errors import ConfigError
 from ..records import LANGS, check_record, write_records
-from . import en_shifted, en_train, en_train_channels, ja_shifted, ja_train, ja_train_channels
 from .builder import Piece, parse, render, slots_of
-from .form_data import EN_FORMS, EN_FORMS_SHIFTED, JA_FORMS, JA_FORMS_SHIFTED
-from .forms import Form, render_form
+from .forms import Form, forms, render_form
 from .noise import add_noise
 from .slots import PII_SLOTS, Message
+from .tables import lists
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "shifted")
@@ -95,25 +94,21 @@ def _labels(body: str | Form) -> frozenset[str]:
 
 @cache
 def templates() -> tuple[Template, ...]:
-    """Every template of every language and split; train and shifted share no style and no template."""
-    sources = {
-        ("en", "train"): (en_train.TRAIN | en_train_channels.TRAIN, EN_FORMS),
-        ("en", "shifted"): (en_shifted.SHIFTED, EN_FORMS_SHIFTED),
-        ("ja", "train"): (ja_train.TRAIN | ja_train_channels.TRAIN, JA_FORMS),
-        ("ja", "shifted"): (ja_shifted.SHIFTED, JA_FORMS_SHIFTED),
-    }
+    """Every template of every language and split (tables/templates_{lang}.json, then the forms);
+    train and shifted share no style and no template."""
     out = []
-    for (lang, split), (styles, forms) in sources.items():
-        for style, bodies in styles.items():
+    for lang in ("en", "ja"):
+        for split in SPLITS:
+            for style, bodies in lists(f"templates_{lang}", split).items():
+                out += [
+                    Template(f"{lang}.{style}.{k:02d}", lang, split, style, b, _labels(b))
+                    for k, b in enumerate(bodies)
+                ]
+            form_style = "form" if split == "train" else "form_alt"
             out += [
-                Template(f"{lang}.{style}.{k:02d}", lang, split, style, b, _labels(b))
-                for k, b in enumerate(bodies)
+                Template(f"{lang}.{form_style}.{name}", lang, split, form_style, f, _labels(f))
+                for name, f in forms(lang, split).items()
             ]
-        form_style = "form" if split == "train" else "form_alt"
-        out += [
-            Template(f"{lang}.{form_style}.{name}", lang, split, form_style, f, _labels(f))
-            for name, f in forms.items()
-        ]
     return tuple(out)
 
 

@@ -1,5 +1,5 @@
 """Formatting noise, so the probe learns PII and not our punctuation: casing, typos, dropped full stops,
-doubled spaces, emoji, collapsed line breaks, half- and full-width punctuation.
+doubled spaces, emoji (tables/noise.json), collapsed line breaks, half- and full-width punctuation.
 
 Noise runs on pieces before offsets are computed, so spans stay exact. Typos and punctuation changes
 touch only the text between values; casing touches everything, as a real all-lowercase writer does.
@@ -10,10 +10,7 @@ from __future__ import annotations
 import random
 
 from .builder import Piece
-from .common import words
-
-EN_EMOJI = words(" 🙏| 😊| 😡| 🙂|!!| :)| :(| 😭| 👍| lol| 🤞|!!!| 😤", "|")
-JA_EMOJI = words("😭|🙇‍♀️|(^^)|(>_<)|💦|m(_ _)m|🙏|(；´Д｀)|✨|ｗ|😊|(^_^;)", "|")
+from .tables import strings
 
 
 def add_noise(pieces: list[Piece], lang: str, rng: random.Random) -> list[Piece]:
@@ -35,7 +32,7 @@ def add_noise(pieces: list[Piece], lang: str, rng: random.Random) -> list[Piece]
     if rng.random() < 0.08:
         pieces = _one_literal(pieces, rng, lambda t: _double_space(t, rng))
     if rng.random() < (0.1 if lang == "en" else 0.15):
-        emoji = rng.choice(EN_EMOJI if lang == "en" else JA_EMOJI)
+        emoji = rng.choice(strings("noise", "emoji", lang))
         pieces = pieces + [(emoji, None)]
     if rng.random() < 0.04:
         pieces = pieces + [(rng.choice(["\n", " ", "\n\n"]), None)]

@@ -12,8 +12,8 @@ import random
 from faker import Faker
 
 from .builder import Piece, expand, parse
-from .near_en import EN, NearEn
-from .near_ja import JA, NearJa
+from .near_en import NearEn
+from .near_ja import NearJa
 from .values_en import EnPii
 from .values_ja import JaPii
 
@@ -44,7 +44,7 @@ class Message:
         self.en = EnPii(rng, fakers["en"], ja=self.ja)
         self.pii = self.en if lang == "en" else self.ja
         self.near = NearEn(rng, fakers["en"]) if lang == "en" else NearJa(rng, fakers["ja"], zen=zen)
-        self.words = EN if lang == "en" else JA
+        self.words = self.near.word_lists()
 
     def resolve(self, name: str) -> list[Piece]:
         from .forms import COMPOSITES  # forms expand templates through this class
@@ -72,10 +72,10 @@ def known_slot(lang: str, name: str) -> bool:
 
     if name in COMPOSITES or name == "kin2":
         return True
-    pii, near, words = (EnPii, NearEn, EN) if lang == "en" else (JaPii, NearJa, JA)
+    pii, near = (EnPii, NearEn) if lang == "en" else (JaPii, NearJa)
     if name[:3] in ("en_", "ja_"):
         pii, name = (EnPii if name[:2] == "en" else JaPii), name[3:]
         return name in PII_SLOTS and hasattr(pii, name)
     if name in PII_SLOTS:
         return hasattr(pii, name)
-    return hasattr(near, name) or name in words
+    return hasattr(near, name) or name in near.word_lists()

@@ -12,28 +12,13 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-from .common import birth_date, card_number, date_en, digits, group, iban, words
-from .places import CA_CITIES, CITIES, UK_AREAS, UK_CITIES
-
-STREETS = words(
-    "Main Oak Maple Cedar Pine Elm Washington Lincoln Park Lake Hill Sunset Highland Jefferson Madison "
-    "Franklin Church Spring Willow Chestnut River Meadow Ridge Forest Cherry Walnut Lakeview Mill Market "
-    "Union Center Jackson Adams Grant Magnolia Birch Aspen Juniper Harbor Valley Orchard Prospect "
-    "Delaware Evergreen Summit Bayview Colonial Hawthorne Sycamore Dogwood 1st 2nd 3rd 5th 7th 12th 14th "
-    "21st 42nd"
-)
-SUFFIXES = words(
-    "St St. Street Ave Ave. Avenue Rd Road Blvd Dr Drive Ln Lane Way Ct Court Pl Pkwy Ter Cir Hwy"
-)
-UNITS = words("Apt {n}|Apt. {n}|Apt #{n}|Unit {n}|Suite {n}|Ste {n}|#{n}|Fl {f}|Apt {n}{l}", "|")
-FREE_MAIL = words(
-    "gmail.com gmail.com gmail.com yahoo.com outlook.com hotmail.com icloud.com aol.com proton.me "
-    "comcast.net att.net me.com live.com msn.com verizon.net"
-)
+from .common import birth_date, card_number, date_en, digits, group, iban
+from .places import ca_cities, uk_areas, uk_cities, us_cities
+from .tables import strings
 
 
-KIN_F = words("my mom|my wife|my daughter|my grandma|my sister|my mother-in-law|my aunt|my girlfriend", "|")
-KIN_M = words("my dad|my husband|my son|my grandpa|my brother|my father-in-law|my uncle|my boyfriend", "|")
+def _words(key: str) -> tuple[str, ...]:
+    return strings("values_en", key)
 
 
 @dataclass
@@ -103,7 +88,7 @@ class EnPii:
     def kin(self, k: int = 2) -> str:
         """A kinship word that fits person k ("my mom" for a woman), for "{kin2}, {name2}"."""
         if k not in self.kin_words:  # the same word every time the message names them
-            self.kin_words[k] = self.rng.choice(KIN_F if self.person(k).female else KIN_M)
+            self.kin_words[k] = self.rng.choice(_words("kin_f" if self.person(k).female else "kin_m"))
         return self.kin_words[k]
 
     def staff(self) -> str:
@@ -150,7 +135,7 @@ class EnPii:
         p = self.person(k)
         if p.email is None:
             r = self.rng
-            domain = r.choice(FREE_MAIL) if r.random() < 0.75 else self.fake.domain_name()
+            domain = r.choice(_words("free_mail")) if r.random() < 0.75 else self.fake.domain_name()
             p.email = f"{self._local(p)}@{domain}"
             if r.random() < 0.04:
                 p.email = p.email.upper() if r.random() < 0.5 else p.email.capitalize()
@@ -232,11 +217,13 @@ class EnPii:
         if r.random() < 0.1:  # faker's invented names ("Kennedy Light") add variety in small doses
             name = self.fake.street_name()
         else:
-            name = f"{r.choice(STREETS)} {r.choice(SUFFIXES)}"
+            name = f"{r.choice(_words('streets'))} {r.choice(_words('street_suffixes'))}"
             if r.random() < 0.12:
                 name = f"{r.choice(['N', 'S', 'E', 'W', 'N.', 'West', 'East'])} {name}"
         if r.random() < 0.35:
-            unit = r.choice(UNITS).format(n=r.randint(1, 450), f=r.randint(2, 30), l=r.choice("ABCDEF"))
+            unit = r.choice(_words("units")).format(
+                n=r.randint(1, 450), f=r.randint(2, 30), l=r.choice("ABCDEF")
+            )
             return f"{number} {name}{r.choice([' ', ', '])}{unit}"  # the city line follows after ", "
         return f"{number} {name}"
 
@@ -247,7 +234,7 @@ class EnPii:
 
     def _city_line(self) -> str:
         r = self.rng
-        city, state = r.choice(CITIES)
+        city, state = r.choice(us_cities())
         return r.choice(
             [
                 f"{city}, {state} {self._zip()}",
@@ -281,16 +268,17 @@ class EnPii:
         r = self.rng
         if r.random() < 0.5:  # UK: "221 Oak Road, Leeds LS1 4AB"
             letters = "ABDEFGHJLNPQRSTUWXYZ"
-            post = f"{r.choice(UK_AREAS)} {r.randint(1, 9)}{r.choice(letters)}{r.choice(letters)}"
+            post = f"{r.choice(uk_areas())} {r.randint(1, 9)}{r.choice(letters)}{r.choice(letters)}"
+            streets = _words("streets")
             street = (
-                f"{r.randint(1, 240)} {r.choice(STREETS)} {r.choice(['Road', 'Street', 'Lane', 'Gardens'])}"
+                f"{r.randint(1, 240)} {r.choice(streets)} {r.choice(['Road', 'Street', 'Lane', 'Gardens'])}"
             )
-            return f"{street}, {r.choice(UK_CITIES)} {post}"
-        city, prov, first = r.choice(CA_CITIES)  # Canada: "12 Elm St, Toronto, ON M5H 2N4"
+            return f"{street}, {r.choice(uk_cities())} {post}"
+        city, prov, first = r.choice(ca_cities())  # Canada: "12 Elm St, Toronto, ON M5H 2N4"
         letters = "ABCEGHJKLMNPRSTVXY"
         l1, l2 = r.choice(letters), r.choice(letters)
         post = f"{first}{r.randint(1, 9)}{l1} {r.randint(1, 9)}{l2}{r.randint(0, 9)}"
-        street = f"{r.randint(1, 3000)} {r.choice(STREETS)} {r.choice(['St', 'Ave', 'Blvd'])}"
+        street = f"{r.randint(1, 3000)} {r.choice(_words('streets'))} {r.choice(['St', 'Ave', 'Blvd'])}"
         return f"{street}, {city}, {prov} {post}"
 
     def zip(self) -> str:

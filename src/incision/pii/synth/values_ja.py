@@ -24,25 +24,17 @@ from .common import (
     hira_to_kata,
     iban,
     my_number,
-    words,
     zen_all,
     zen_digits,
 )
-from .places import BUILDING_KINDS, BUILDINGS, PLACES, TOWNS
+from .places import jp_building_kinds, jp_buildings, jp_places, jp_towns
+from .tables import strings
 
-MAIL_DOMAINS = words(
-    "gmail.com gmail.com gmail.com yahoo.co.jp yahoo.co.jp docomo.ne.jp ezweb.ne.jp au.com softbank.ne.jp"
-    " i.softbank.jp icloud.com icloud.com outlook.jp hotmail.co.jp nifty.com biglobe.ne.jp ocn.ne.jp"
-)
-MAIL_WORDS = words("sora umi hana sakura mikan momo neko inu usagi kuma hoshi tsuki yuki ringo coffee music")
 IDSP = "\u3000"  # the ideographic (full-width) space
-ROOM = ["{n}", "{n}号室", "{n}号", "#{n}"]
-KIN_F = ["母", "妻", "娘", "祖母", "義母", "姉", "妹", "うちの母", "嫁", "家内"]
-KIN_M = ["父", "夫", "主人", "息子", "祖父", "義父", "兄", "弟", "旦那", "うちの父"]
-KATAKANA_FOREIGN_FIRST = words("ジョン エミリー マイケル サラ デビッド アンナ トーマス リサ ケビン マリア")
-KATAKANA_FOREIGN_LAST = words(
-    "スミス ブラウン ジョンソン ミラー ガルシア ウィルソン テイラー リー キム チェン"
-)
+
+
+def _words(key: str) -> tuple[str, ...]:
+    return strings("values_ja", key)
 
 
 @cache
@@ -126,7 +118,7 @@ class JaPii:
     def kin(self, k: int = 2) -> str:
         """A kinship word that fits person k (母 for a woman), for "{kin2}の名前（{name2}）"."""
         if k not in self.kin_words:  # the same word every time the message names them
-            self.kin_words[k] = self.rng.choice(KIN_F if self.person(k).sex == "f" else KIN_M)
+            self.kin_words[k] = self.rng.choice(_words("kin_f" if self.person(k).sex == "f" else "kin_m"))
         return self.kin_words[k]
 
     def romaji_parts(self, k: int = 1) -> tuple[str, str]:
@@ -190,7 +182,7 @@ class JaPii:
     def foreign(self) -> str:
         """A non-Japanese customer, in katakana as a Japanese form asks, or as written."""
         r = self.rng
-        first, last = r.choice(KATAKANA_FOREIGN_FIRST), r.choice(KATAKANA_FOREIGN_LAST)
+        first, last = r.choice(_words("foreign_first")), r.choice(_words("foreign_last"))
         return f"{first}{r.choice(['・', '・', ' ', '＝'])}{last}"
 
     # -- e-mail ---------------------------------------------------------------------------------------
@@ -198,6 +190,7 @@ class JaPii:
         p, r = self.person(k), self.rng
         if p.email is None:
             sei, mei = p.sei_roma.lower(), p.mei_roma.lower()
+            mail_words = _words("mail_words")
             num = r.choice(
                 [
                     str(r.randint(1, 99)),
@@ -214,12 +207,12 @@ class JaPii:
                     f"{mei}_{num}",
                     f"{sei}{mei[:3]}",
                     f"{mei}{sei}{num[-2:]}",
-                    f"{r.choice(MAIL_WORDS)}.{mei}",
-                    f"{r.choice(MAIL_WORDS)}{num}",
-                    f"{mei}-{r.choice(MAIL_WORDS)}",
+                    f"{r.choice(mail_words)}.{mei}",
+                    f"{r.choice(mail_words)}{num}",
+                    f"{mei}-{r.choice(mail_words)}",
                 ]
             )
-            domain = r.choice(MAIL_DOMAINS) if r.random() < 0.8 else self._company_domain()
+            domain = r.choice(_words("mail_domains")) if r.random() < 0.8 else self._company_domain()
             p.email = f"{local}@{domain}"
             x = r.random()
             if x < 0.04:
@@ -305,7 +298,7 @@ class JaPii:
 
     def _building(self) -> tuple[str, str]:
         r = self.rng
-        (pre, pre_r), (kind, kind_r) = r.choice(BUILDINGS), r.choice(BUILDING_KINDS)
+        (pre, pre_r), (kind, kind_r) = r.choice(jp_buildings()), r.choice(jp_building_kinds())
         room = str(r.randint(1, 12) * 100 + r.randint(1, 12))
         x = r.random()
         if x < 0.15:
@@ -313,14 +306,14 @@ class JaPii:
         if x < 0.25:
             return f"{self.fake.last_name()}荘{r.randint(1, 2)}0{r.randint(1, 6)}", ""
         return (
-            f"{pre}{kind}{r.choice(['', '', ' '])}{r.choice(ROOM).format(n=room)}",
+            f"{pre}{kind}{r.choice(['', '', ' '])}{r.choice(_words('rooms')).format(n=room)}",
             f"{pre_r} {kind_r} {room}",
         )
 
     def _street(self) -> str:
         r = self.rng
-        pref, _, city, _ = r.choice(PLACES)
-        town = r.choice(TOWNS)[0] if r.random() < 0.75 else self.fake.town()
+        pref, _, city, _ = r.choice(jp_places())
+        town = r.choice(jp_towns())[0] if r.random() < 0.75 else self.fake.town()
         text = f"{pref}{city}" if r.random() < 0.8 else city
         text += town + self._lot()
         if r.random() < 0.45:
@@ -350,10 +343,10 @@ class JaPii:
 
     def addr_romaji(self) -> str:
         r = self.rng
-        _, pref, _, city = r.choice(PLACES)
+        _, pref, _, city = r.choice(jp_places())
         c, b, g = r.randint(1, 9), r.randint(1, 40), r.randint(1, 30)
         lead = f"{self._building()[1] or 'Sun Heights 101'}, " if r.random() < 0.4 else ""
-        text = f"{lead}{c}-{b}-{g} {r.choice(TOWNS)[1]}, {city}, {pref}"
+        text = f"{lead}{c}-{b}-{g} {r.choice(jp_towns())[1]}, {city}, {pref}"
         if r.random() < 0.7:
             text += f"{r.choice([' ', ', '])}{self._zip()}"
         return text + (", Japan" if r.random() < 0.5 else "")
