@@ -13,14 +13,13 @@ behave the same everywhere:
 - **Batches** are right-padded (left-padded for generation) and, unless order matters, sorted longest
   first under a budget of padded tokens, so padding stays small.
 - **Text tokens** are marked by the one rule of `tokens.text_mask` (`Batch.text_BT`).
-- **Reads** get each hooked site's detached output; **edits** (context-manager factories) are entered
+- **Reads** get each hooked site's detached output; **edits** (`incision.edits`) are in effect
   around the pass; with `until="sites"` the pass runs `model.base_model` and ends right after the
   deepest block a read needs, so the LM head never runs.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -28,12 +27,12 @@ from typing import Literal
 import torch
 from torch import nn
 
+from .edits import Edit, applied
 from .errors import ConfigError, InputError
 from .hooks import add_output_hooks, add_stop_hook, run_until_stop
 from .tokens import Encoding, Window, plan_windows
 
 Read = Callable[[torch.Tensor], None]
-EditFactory = Callable[[], contextlib.AbstractContextManager]
 Until = Literal["logits", "sites", "base"]
 
 
@@ -126,14 +125,15 @@ def run(
     ids_BT: torch.Tensor,
     mask_BT: torch.Tensor | None = None,
     reads: Mapping[str | nn.Module, Read] | None = None,
-    edits: Iterable[EditFactory] = (),
+    edits: Iterable[Edit] = (),
     until: Until = "logits",
     inference: bool = True,
     **model_kwargs,
 ):
     """One forward pass of `subject`'s model; returns the model's output (None with `until="sites"`).
 
-    `reads` maps a site name (or a module) to a function called with its detached output [B, T, D].
+    `reads` maps a site name (or a module) to a function called with its detached output [B, T, D];
+    `edits` (`incision.edits`) are in effect for the pass.
     `until`: "logits" runs the whole model; "base" runs `model.base_model` (no LM head); "sites" runs
     the base model and ends after the deepest block a read needs. Inputs go to the embedding's device;
     the pass runs under inference mode (`inference=False`: under no_grad, for results that later meet
@@ -148,7 +148,7 @@ def run(
     model = subject.model if until == "logits" else subject.model.base_model
     with (
         torch.inference_mode() if inference else torch.no_grad(),
-        _entered(edits),
+        applied(subject, edits),
         add_output_hooks(modules, lambda name, out: named_reads[name](out)),
     ):
         if until != "sites":
@@ -176,7 +176,7 @@ def without_cache(subject) -> dict:
 def generate(
     subject,
     prompts: Sequence[Encoding],
-    edits: Iterable[EditFactory] = (),
+    edits: Iterable[Edit] = (),
     max_new_tokens: int = 32,
     before: Callable[[Batch], None] | None = None,
     **options,
@@ -190,7 +190,7 @@ def generate(
     if before is not None:
         before(batch)
     device = subject.input_device
-    with torch.no_grad(), _entered(edits):
+    with torch.no_grad(), applied(subject, edits):
         out = subject.model.generate(
             input_ids=batch.ids_BT.to(device),
             attention_mask=batch.mask_BT.to(device),
@@ -200,14 +200,6 @@ def generate(
             **options,
         )
     return out[:, batch.ids_BT.shape[1] :]
-
-
-@contextlib.contextmanager
-def _entered(edits: Iterable[EditFactory]) -> Iterator[None]:
-    with contextlib.ExitStack() as stack:
-        for edit in edits:
-            stack.enter_context(edit())
-        yield
 
 
 def _name(key: str | nn.Module) -> str:

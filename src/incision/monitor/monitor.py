@@ -2,8 +2,8 @@
 every probe's scores, per token and pooled; each probe reads its site's output where the model left it
 (one small product per token, heads.py), so nothing is copied out of the forward pass.
 
-Edits (context-manager factories, e.g. `lambda: ablate(subject, v)`) are entered around every pass, so
-probes read the edited model. Scores cover the tokens that carry text, as offline probes do (BOS and
+Edits (`incision.edits`: `Steer`, `Ablate`, `Erase`, ...) are in effect during every pass, so probes read
+the edited model. Scores cover the tokens that carry text, as offline probes do (BOS and
 other added specials are left out), and texts longer than the window are split the way capture splits
 them (`forward.py`), so a Monitor's score of a text equals `probe.score` of it.
 
@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..edits import Edit, as_edit
 from ..errors import InputError
-from ..forward import EditFactory, batches, pad_id_of, run, windows_of, without_cache
+from ..forward import batches, pad_id_of, run, windows_of, without_cache
 from ..inputs import check_text
 from ..pii.records import clean_text
 from ..probes.linear import LinearProbe
@@ -27,8 +28,6 @@ from ..probes.live import check_compatible
 from ..tokens import Encoding, encode
 from .heads import ProbeHead, probabilities
 from .policies import check_policies
-
-Edit = EditFactory
 
 
 @dataclass
@@ -84,7 +83,7 @@ class Monitor:
     ):
         if not probes:
             raise InputError("a Monitor needs at least one probe, e.g. probes={'harmful': probe}")
-        self.subject, self.probes, self.edits = subject, dict(probes), list(edits)
+        self.subject, self.probes, self.edits = subject, dict(probes), [as_edit(e) for e in edits]
         token_level = {name for name, p in self.probes.items() if p.pooling is None}
         self.policies = check_policies(policies or {}, self.probes, token_level)
         self.heads_by_site: dict[str, list[ProbeHead]] = {}

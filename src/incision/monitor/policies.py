@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..edits import as_edit
 from ..errors import ConfigError
 
 Action = Literal["flag", "redact", "block", "steer"]
@@ -22,7 +23,7 @@ class Policy:
 
     action: Action
     threshold: float = 0.5  # the probe's score at which the policy fires
-    edit: object = None  # steer: a factory of a context manager (e.g. `lambda: steer(subject, v, -4)`)
+    edit: object = None  # steer: an `incision.edits` Edit (e.g. `Steer(direction, alpha=-4)`)
     message: str = REFUSAL  # block: the reply that replaces the rest of the generation
 
     def __post_init__(self) -> None:
@@ -32,6 +33,8 @@ class Policy:
             raise ConfigError(f"policy threshold must lie strictly between 0 and 1, got {self.threshold!r}")
         if (self.action == "steer") != (self.edit is not None):
             raise ConfigError("a 'steer' policy needs an edit (and only a 'steer' policy takes one)")
+        if self.edit is not None:
+            object.__setattr__(self, "edit", as_edit(self.edit))
 
 
 def check_policies(policies: dict[str, Policy], probes: dict, token_level: set[str]) -> dict[str, Policy]:

@@ -11,12 +11,12 @@ hook at all (a server interleaves other requests' passes there).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
 
+from ..edits import applied
 from ..errors import ConfigError, InputError
 from .heads import probabilities
 from .monitor import text_tokens
@@ -95,9 +95,7 @@ def stream(
         next_id = int(result.output.logits[0, -1].argmax())
         generated.append(next_id)
         cache, length = result.output.past_key_values, ids.shape[1] + len(generated)
-        with contextlib.ExitStack() as edits:
-            for name in steering:
-                edits.enter_context(policies[name].edit())
+        with applied(subject, [policies[name].edit for name in steering]):
             result = monitor.forward(
                 torch.tensor([[next_id]]), torch.ones(1, length, dtype=torch.long), torch.ones(1, 1, dtype=torch.bool),
                 past_key_values=cache, use_cache=True, logits_to_keep=1,

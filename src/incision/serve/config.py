@@ -8,7 +8,7 @@ limits. One dataclass, filled from a YAML or TOML file and then from command-lin
       harmful: {action: block, threshold: 0.8}
       pii: {action: redact, threshold: 0.5}
       toxic: {action: steer, threshold: 0.7, direction: out/dirs/toxic, alpha: -4}
-    edits: [{direction: out/dirs/refusal, ablate: true}]
+    edits: [{kind: ablate, direction: out/dirs/refusal}]
     max_in_flight: 64
 """
 
@@ -37,10 +37,11 @@ class ServeConfig:
     probes: dict[str, str] = _help("probe folders by name (flag: --probe NAME=FOLDER)", factory=dict)
     detector: str | None = _help("PII detector folder: serves /v1/scrub and adds a token probe 'pii'")
     policies: dict[str, dict] = _help(
-        "per probe: {action, threshold, message | direction, alpha}", factory=dict
+        "per probe: {action, threshold, message | edit: {kind, ...} (or direction, alpha)}", factory=dict
     )
     edits: list[dict] = _help(
-        "edits on every pass: {direction, alpha} steers, {direction, ablate: true}", factory=list
+        "edits on every pass, as incision.edits configs: {kind: steer, direction, alpha}, {kind: ablate, direction}, {kind: erase, eraser}, ... ({direction, alpha} and {direction, ablate: true} still read)",
+        factory=list,
     )
     host: str = _help("address to listen on", "127.0.0.1")
     port: int = _help("port to listen on", 8000)

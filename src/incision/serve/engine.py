@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..edits import Edit, edit_from_config
 from ..errors import ConfigError, InputError
 from ..monitor import Monitor, Policy, StreamEvent, TextReading
 from ..pii.records import Span, clean_text
@@ -168,36 +169,23 @@ class Engine:
             )
         spec = dict(spec)
         if spec.get("action") == "steer":
-            direction = spec.pop("direction", None)
-            alpha = spec.pop("alpha", None)
-            if direction is None or alpha is None:
-                raise ConfigError(f"steer policy {name!r} needs a direction folder and an alpha")
-            spec["edit"] = self._steering(direction, alpha)
+            edit = spec.pop("edit", None) or {
+                key: spec.pop(key) for key in ("direction", "alpha", "positions") if key in spec
+            }
+            if not edit:
+                raise ConfigError(f"steer policy {name!r} needs an edit, or a direction folder and an alpha")
+            spec["edit"] = self._edit(edit)
         try:
             return Policy(**spec)
         except TypeError:
             raise ConfigError(
                 f"policy {name!r} has unknown settings {sorted(spec)}; use action, threshold, message, "
-                "or direction and alpha for steer"
+                "and for steer an edit (or direction and alpha)"
             ) from None
 
-    def _edit(self, spec):
-        if not isinstance(spec, dict) or "direction" not in spec:
-            raise ConfigError(f"an edit must be a table with a direction folder, got {spec!r}")
-        if spec.get("ablate"):
-            from ..steer import Direction, ablate
-
-            vector = Direction.load(spec["direction"], subject=self.subject).vector()
-            return lambda: ablate(self.subject, vector)
-        if "alpha" not in spec:
-            raise ConfigError(f"edit {spec!r} needs an alpha (steering) or ablate: true")
-        return self._steering(spec["direction"], spec["alpha"])
-
-    def _steering(self, folder: str, alpha: float):
-        from ..steer import Direction, steer
-
-        direction = Direction.load(folder, subject=self.subject)
-        return lambda: steer(self.subject, direction, float(alpha))
+    def _edit(self, spec) -> Edit:
+        """An edit from its config (`incision.edits`), its artifacts checked against the served model."""
+        return edit_from_config(spec, self.subject)
 
 
 def reading_json(reading: TextReading, thresholds: dict[str, float]) -> dict:

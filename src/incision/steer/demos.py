@@ -16,7 +16,6 @@ refusal: the refusal direction of `smollm2-135m-instruct` (difference of means a
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import logging
 import random
@@ -25,9 +24,10 @@ from pathlib import Path
 from ..datasets import load_task
 from .ablation import ablate
 from .contrast import diff_means, pooled_activations
-from .erase import erase, fit_eraser_live
+from .direction import Direction
+from .edits import Ablate, Erase, Orthogonalize, Steer
+from .erase import fit_eraser_live
 from .keep_means import keep_means, neutral_texts
-from .orthogonalize import orthogonalize
 from .refusal import chat_prompts, refusal_rate, wilson_interval
 from .report import EditReport, concept_scores, generations, logit_diffs, side_effects, write_report
 from .steering import generate, steer
@@ -48,15 +48,6 @@ def _sample(rows: list[dict], n: int, seed: int = 0) -> list[dict]:
     return random.Random(seed).sample(rows, min(n, len(rows)))
 
 
-def _hooked(subject, install):
-    @contextlib.contextmanager
-    def edit():
-        with install():
-            yield subject
-
-    return edit
-
-
 def concept_demo(
     subject, out: str | Path, site: str = "resid.6", n_train: int = 600, n_neutral: int = 40
 ) -> list[EditReport]:
@@ -72,15 +63,13 @@ def concept_demo(
     vector = direction.vector(site)
     log.info("concept demo: direction at %s from %d texts; fitting LEACE", site, len(train))
     kept, kept_record = keep_means(subject, vector)
-    edited_copy = copy.deepcopy(subject)
-    orthogonalize(edited_copy, kept)
     eraser = fit_eraser_live(subject, [r["text"] for r in train], y(train), site, ["negative", "positive"])
     eraser.save(Path(out) / "eraser")
     edits = {
-        "directional ablation (hooks, every layer)": _hooked(subject, lambda: ablate(subject, vector)),
-        "ablation keeping the write means (hooks)": _hooked(subject, lambda: ablate(subject, kept)),
-        "orthogonalised weights keeping the write means": lambda: contextlib.nullcontext(edited_copy),
-        f"LEACE at {site}": _hooked(subject, lambda: erase(subject, eraser, site)),
+        "directional ablation (hooks, every layer)": Ablate(vector),
+        "ablation keeping the write means (hooks)": Ablate(kept),
+        "orthogonalised weights keeping the write means": Orthogonalize(kept),
+        f"LEACE at {site}": Erase(eraser, site),
     }
     neutral = {lang: neutral_texts("heldout", [lang], n_neutral) for lang in ("en", "ja")}
     texts = ([r["text"] for r in train], y(train)), ([r["text"] for r in held], y(held))
@@ -163,9 +152,7 @@ def _choose_layer(subject, direction, val_prompts, neutral, max_new_tokens, max_
         vector = direction.vector(site)
         candidates[site] = {
             "refusal_after_ablation": _refusals(subject, val_prompts, max_new_tokens, ablate_vector=vector),
-            "kl": side_effects(
-                subject, _hooked(subject, lambda v=vector: ablate(subject, v)), neutral, "en"
-            ).kl,
+            "kl": side_effects(subject, Ablate(vector), neutral, "en").kl,
         }
     candidates["before"] = {"refusal": _refusals(subject, val_prompts, max_new_tokens)}
     allowed = [s for s in direction.sites if candidates[s]["kl"] <= max_kl] or list(direction.sites)
@@ -197,11 +184,11 @@ def _refusal_report(
     subject, out, result, harmful, benign, vector, site, alpha, max_new_tokens, neutral
 ) -> None:
     ablation = EditReport("refusal direction ablated (hooks, every layer)")
-    ablated = _hooked(subject, lambda: ablate(subject, vector))
+    ablated = Ablate(vector)
     ablation.generations = generations(subject, ablated, harmful, max_new_tokens)
     ablation.side_effects = [side_effects(subject, ablated, neutral, "en")]
     addition = EditReport(f"refusal direction added (alpha {alpha:g} at {site})")
-    added = _hooked(subject, lambda: steer(subject, {site: vector}, alpha))
+    added = Steer(Direction({site: vector}), alpha)
     addition.generations = generations(subject, added, benign, max_new_tokens)
     addition.side_effects = [side_effects(subject, added, neutral, "en")]
     harmful_n, benign_n = result["n_harmful"], result["n_benign"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -53,6 +54,43 @@ def orthogonalize(subject, direction: torch.Tensor) -> dict:
         "untied_output_head": untied,
         "exact_equivalent_of_hooked_ablation": not post_norm,
     }
+
+
+@dataclass
+class Snapshot:
+    """What `orthogonalize` would change: copies of every write weight and bias, and the head's tying."""
+
+    tensors: list[tuple[torch.Tensor, torch.Tensor]]  # (the parameter, a copy of its values)
+    head_tied: bool
+    tie_flags: list[tuple[object, object]]  # (config, its tie_word_embeddings)
+
+
+@torch.no_grad()
+def snapshot(subject) -> Snapshot:
+    """Copies of what `orthogonalize(subject, ...)` rewrites, for `restore`."""
+    tensors = []
+    for write in residual_writes(subject):
+        for module in write.weights:
+            for tensor in (module.weight, getattr(module, "bias", None)):
+                if isinstance(tensor, torch.Tensor):
+                    tensors.append((tensor, tensor.detach().clone()))
+    model = subject.model
+    head, embed = model.get_output_embeddings(), model.get_input_embeddings()
+    configs = {id(c): c for c in (model.config, model.config.get_text_config())}.values()
+    tie_flags = [(c, c.tie_word_embeddings) for c in configs if hasattr(c, "tie_word_embeddings")]
+    return Snapshot(tensors, head is not None and head.weight is embed.weight, tie_flags)
+
+
+@torch.no_grad()
+def restore(subject, saved: Snapshot) -> None:
+    """Put back the weights `snapshot` copied, and tie the head again if it was tied."""
+    for tensor, values in saved.tensors:
+        tensor.copy_(values)
+    model = subject.model
+    if saved.head_tied:
+        model.get_output_embeddings().weight = model.get_input_embeddings().weight
+    for config, flag in saved.tie_flags:
+        config.tie_word_embeddings = flag
 
 
 def _check_in_memory(writes) -> None:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -26,13 +24,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..edits import Edit, as_edit
 from ..forward import run, text_batches
 from ..probes.linear import LinearProbe
 from ..probes.metrics import auroc
 from .contrast import pooled_activations
 from .steering import generate
-
-EditFactory = Callable[[], AbstractContextManager]  # `with edit() as subject:` runs the edited model
 
 
 @dataclass
@@ -88,7 +85,7 @@ class EditReport:
 
 
 def concept_scores(
-    subject, edit: EditFactory, site: str, train, heldout, pooling: str = "mean", clean=None
+    subject, edit: Edit, site: str, train, heldout, pooling: str = "mean", clean=None
 ) -> ConceptScores:
     """`train` and `heldout` are (texts, labels 0/1) pairs; `clean` may hold their unedited pooled
     activations (x_train, x_held), so that several edits judged on the same texts compute them once."""
@@ -96,7 +93,7 @@ def concept_scores(
     x_train, x_held = clean or (
         pooled_activations(subject, texts, site, pooling)[site] for texts in (train_texts, held_texts)
     )
-    with edit() as edited:
+    with as_edit(edit).apply(subject) as edited:
         e_train = pooled_activations(edited, train_texts, site, pooling)[site]
         e_held = pooled_activations(edited, held_texts, site, pooling)[site]
     probe = LinearProbe.fit(x_train, torch.tensor(y_train))
@@ -116,18 +113,18 @@ def _auroc(y, probe: LinearProbe, x: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def logit_diffs(subject, edit: EditFactory, completions: list[tuple[str, str, str]]) -> list[dict]:
+def logit_diffs(subject, edit: Edit, completions: list[tuple[str, str, str]]) -> list[dict]:
     """For (prompt, positive, negative): next-token logit of the positive text's first token minus the
     negative's, before and after the edit."""
+    ids = [torch.tensor([subject.encode(prompt).ids]) for prompt, _, _ in completions]
+    before = [run(subject, i).logits[0, -1] for i in ids]
+    with as_edit(edit).apply(subject) as edited:
+        after = [run(edited, i).logits[0, -1] for i in ids]
     rows = []
-    for prompt, positive, negative in completions:
-        ids = subject.tokenizer(prompt, return_tensors="pt")["input_ids"].to(subject.input_device)
+    for (prompt, positive, negative), b, a in zip(completions, before, after, strict=True):
         pos, neg = (_first_token(subject.tokenizer, t) for t in (positive, negative))
-        before = subject.model(input_ids=ids).logits[0, -1]
-        with edit() as edited:
-            after = edited.model(input_ids=ids.to(edited.input_device)).logits[0, -1]
         rows.append({"prompt": prompt, "positive": positive, "negative": negative,
-                     "before": float(before[pos] - before[neg]), "after": float(after[pos] - after[neg])})  # fmt: skip
+                     "before": float(b[pos] - b[neg]), "after": float(a[pos] - a[neg])})  # fmt: skip
     return rows
 
 
@@ -138,22 +135,22 @@ def _first_token(tokenizer, text: str) -> int:
     return ids[0]
 
 
-def generations(subject, edit: EditFactory, prompts: list[str], max_new_tokens: int = 32) -> list[dict]:
+def generations(subject, edit: Edit, prompts: list[str], max_new_tokens: int = 32) -> list[dict]:
     before, _ = generate(subject, prompts, max_new_tokens=max_new_tokens)
-    with edit() as edited:
+    with as_edit(edit).apply(subject) as edited:
         after, _ = generate(edited, prompts, max_new_tokens=max_new_tokens)
     return [{"prompt": p, "before": b, "after": a} for p, b, a in zip(prompts, before, after, strict=True)]
 
 
 @torch.no_grad()
-def side_effects(subject, edit: EditFactory, texts: list[str], lang: str, batch_size: int = 4) -> SideEffects:
+def side_effects(subject, edit: Edit, texts: list[str], lang: str, batch_size: int = 4) -> SideEffects:
     """KL(clean || edited) per predicted text token and perplexity before and after, on `texts`."""
     kl_sum = nll_before = nll_after = 0.0
     n_tokens = 0
     for batch in text_batches(subject, texts, batch_size):
         ids, mask = batch.ids_BT, batch.mask_BT
         clean = F.log_softmax(run(subject, ids, mask, inference=False).logits[:, :-1].float().cpu(), -1)
-        with edit() as edited:
+        with as_edit(edit).apply(subject) as edited:
             logits = run(edited, ids, mask, inference=False).logits
             changed = F.log_softmax(logits[:, :-1].float().cpu(), -1)
         # predictions of real next tokens, from the tokens each window keeps (long texts come in windows)

@@ -17,54 +17,25 @@ from collections.abc import Sequence
 
 import torch
 
+from ..edits import Applied
 from ..errors import ConfigError, InputError
-from ..hooks import HookHandles, add_replace_hook, module_output
-from ..steer.ablation import ablate, project_out
+from ..hooks import HookHandles, module_output
+from ..steer.ablation import site_bases  # noqa: F401  (re-exported: callers import it from here)
 from ..steer.direction import Direction, check_vector
+from ..steer.edits import Ablate, ProjectOut
 
 
-def ablate_while_training(subject, direction: torch.Tensor | Direction | Sequence[Direction]) -> HookHandles:
-    """Keep `direction` projected out while the model trains (and evaluates); `with` removes the hooks.
+def ablate_while_training(subject, direction: torch.Tensor | Direction | Sequence[Direction]) -> Applied:
+    """Keep `direction` projected out while the model trains (and evaluates); `with` (or `remove()`) undoes it.
 
-    A tensor [D] is removed from every residual write (`steer.ablation.ablate`, decoder families). A
-    Direction (or a list of them) is removed, site by site, from the output of each site it names: the span
-    of all the vectors given for a site, so nothing along any of them reaches the next layer."""
+    A tensor [D] is removed from every residual write (the `Ablate` edit, decoder families). A Direction (or
+    a list of them) is removed, site by site, from the output of each site it names (the `ProjectOut` edit):
+    the span of all the vectors given for a site, so nothing along any of them reaches the next layer."""
     if isinstance(direction, torch.Tensor):
-        return ablate(subject, direction)
-    handles = HookHandles()
-    try:
-        for site, basis_KD in site_bases(subject, direction).items():
-            module = subject.resolve(site).module
-            handles.handles += add_replace_hook(module, lambda x, b=basis_KD: _project_out_all(x, b)).handles
-    except BaseException:
-        handles.remove()
-        raise
-    return handles
-
-
-def site_bases(subject, directions: Direction | Sequence[Direction]) -> dict[str, torch.Tensor]:
-    """Canonical site -> an orthonormal basis [K, D] of the span of every vector given for it (vectors
-    already in the span of earlier ones add nothing)."""
-    directions = [directions] if isinstance(directions, Direction) else list(directions)
-    if not directions or not all(isinstance(d, Direction) for d in directions):
-        raise InputError("give a direction tensor [D], a Direction, or a non-empty list of Directions")
-    vectors: dict[str, list[torch.Tensor]] = {}
-    for d in directions:
-        d.check_subject(subject)
-        for site, vector in d.vectors.items():
-            vectors.setdefault(subject.resolve(site).name, []).append(vector)
-    bases = {}
-    for site, vs in vectors.items():
-        q, r = torch.linalg.qr(torch.stack(vs).double().T)  # columns of q span the vectors, in order
-        keep = r.diagonal().abs() > 1e-6 * r.diagonal().abs().max()
-        bases[site] = q.T[keep].float()
-    return bases
-
-
-def _project_out_all(x: torch.Tensor, basis_KD: torch.Tensor) -> torch.Tensor:
-    for r in basis_KD:  # orthonormal rows: removing them one by one removes their span
-        x = project_out(x, r)
-    return x
+        return Ablate(Direction({"resid.0": check_vector(direction, subject.d_model)}), "resid.0").apply(
+            subject
+        )
+    return ProjectOut(direction).apply(subject)
 
 
 class DirectionPenalty:
