@@ -282,9 +282,7 @@ class _FailingWrite:
         self.written.append(rel)
         if self.failed is None and self.when(rel, data):
             self.failed = rel
-            with mock.patch.object(
-                layout.os, "fsync", side_effect=OSError(self.code, os.strerror(self.code))
-            ):
+            with mock.patch.object(os, "fsync", side_effect=OSError(self.code, os.strerror(self.code))):
                 self.real(path, data)
             raise AssertionError("the failing write did not fail")
         self.real(path, data)

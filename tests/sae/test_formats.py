@@ -94,7 +94,7 @@ def test_saelens_key_names_shapes_and_cfg_fields(tmp_path, architecture):
     assert cfg["reshape_activations"] == "none"
     assert cfg["metadata"]["hook_name"] == "resid.1" and cfg["metadata"]["model_name"] == "tiny-gpt2"
     assert cfg["metadata"]["sae_lens_version"].startswith("6.")
-    assert cfg["format_version"] == 1
+    assert cfg["format_version"] == 2 and cfg["provenance"]["site"] == "resid.1"
     assert cfg["incision"]["sae"]["architecture"] == architecture and cfg["incision"]["sae"]["k"] == 5
     if architecture == "topk":
         assert cfg["k"] == 5 and cfg["rescale_acts_by_decoder_norm"] is False

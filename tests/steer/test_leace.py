@@ -164,7 +164,9 @@ def test_save_load_round_trip_is_exact(tmp_path):
     eraser = LeaceEraser.fit(x, z, meta={"model": "tiny", "site": "resid.3", "labels": ["a", "b", "c"]})
     folder = eraser.save(tmp_path / "eraser")
     cfg = json.loads((folder / "cfg.json").read_text())
-    assert cfg == {"format_version": 1, "kind": "leace", "width": D, "rank": 2, "meta": eraser.meta}
+    provenance = {"model": "tiny", "config_sha256": None, "site": "resid.3", "width": D}
+    assert cfg == {"format_version": 2, "kind": "leace", "width": D, "rank": 2, "provenance": provenance,
+                   "meta": eraser.meta}  # fmt: skip
     loaded = LeaceEraser.load(folder)
     for name in ("mean_D", "proj_left_DK", "proj_right_DK"):
         assert torch.equal(getattr(loaded, name), getattr(eraser, name))

@@ -6,10 +6,10 @@ A detector is a folder: `detector.json` (model, site, threshold, operating point
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..artifacts import Provenance, atomic_folder, check_format, read_json, write_json
 from ..errors import ConfigError, InputError, StoreError
 from ..probes import LinearProbe
 from .decode import decode_spans
@@ -17,6 +17,8 @@ from .records import Span, clean_text
 from .scrub import Style, scrub
 
 FORMAT_VERSION = 2  # 2: training facts under "meta"
+KIND = "pii-detector"
+CFG = "detector.json"
 
 
 @dataclass
@@ -84,11 +86,10 @@ class Detector:
 
     # -- artifacts -----------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
-        folder = Path(folder)
-        self.probe.save(folder / "probe")
+        """A folder, written atomically: detector.json + probe/ (a LinearProbe folder)."""
         cfg = {
             "format_version": FORMAT_VERSION,
-            "kind": "pii-detector",
+            "kind": KIND,
             "model": self.probe.meta.get("model"),
             "site": self.probe.meta.get("site"),
             "threshold": self.threshold,
@@ -96,30 +97,26 @@ class Detector:
             "labels": self.labels,
             "meta": self.meta,
         }
-        text = json.dumps(cfg, indent=1, ensure_ascii=False)
-        (folder / "detector.json").write_text(text, encoding="utf-8")
-        return folder
+        with atomic_folder(folder) as tmp:
+            self.probe.save(tmp / "probe")
+            write_json(tmp / CFG, cfg)
+        return Path(folder)
 
     @classmethod
-    def load(cls, folder: str | Path, subject=None) -> Detector:
-        """Load a detector folder; without a subject, load the model it was trained on."""
+    def load(cls, folder: str | Path, expect: Provenance | dict | None = None, subject=None) -> Detector:
+        """Load a detector folder; without a subject, load the model it was trained on. Its probe must
+        match `expect` and the subject (see `artifacts.check_provenance`)."""
         folder = Path(folder)
-        try:
-            cfg = json.loads((folder / "detector.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise StoreError(
-                f"{str(folder)!r} is not a readable detector folder ({type(e).__name__})"
-            ) from None
-        if not isinstance(cfg, dict) or cfg.get("format_version") != FORMAT_VERSION:
-            raise StoreError(f"detector {str(folder)!r} is not of format {FORMAT_VERSION}; train it again")
+        cfg = read_json(folder, "detector", CFG)
+        check_format(cfg, folder, "detector", FORMAT_VERSION, kind=KIND, oldest=2)  # 1 kept facts elsewhere
         missing = [k for k in ("model", "threshold", "seed_threshold", "labels", "meta") if k not in cfg]
         if missing:
-            raise StoreError(f"detector {str(folder)!r} lacks {missing} in detector.json; train it again")
+            raise StoreError(f"detector {str(folder)!r} lacks {missing} in {CFG}; train it again")
         if subject is None:
             from .. import load
 
             subject = load(cfg["model"])
-        probe = LinearProbe.load(folder / "probe", subject=subject)
+        probe = LinearProbe.load(folder / "probe", expect=expect, subject=subject)
         if cfg["labels"] != probe.label_names[1:]:
             raise StoreError(
                 f"detector {str(folder)!r}: labels {cfg['labels']} differ from its probe's {probe.label_names[1:]}"

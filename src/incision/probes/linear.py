@@ -8,19 +8,29 @@ scores sequences (pooled token activations); without one it scores each token. K
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
 
+from ..artifacts import (
+    Provenance,
+    check_format,
+    check_provenance,
+    read_json,
+    read_provenance,
+    read_tensors,
+    save_folder,
+)
 from ..distributed.ddp import all_max, all_sum, world
 from ..errors import ConfigError, InputError, StoreError
 from . import fit as solvers
 from .pooling import check_pooling, pool
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a provenance block in cfg.json (1, without it, still loads)
+KIND = "linear"
+TENSORS = "weights.safetensors"
+_OWN_KEYS = ("format_version", "kind", "label_names", "threshold", "pooling", "width", "provenance")
 
 
 @dataclass
@@ -196,10 +206,14 @@ class LinearProbe:
         return score_texts(self, subject, texts, **options)
 
     # -- artifacts -----------------------------------------------------------------------------
+    @property
+    def provenance(self) -> Provenance:
+        """The model, site and width this probe reads (from `meta`)."""
+        return Provenance.from_meta(self.meta, self.width)
+
     def save(self, folder: str | Path) -> Path:
-        """A folder: cfg.json (labels, threshold, meta, format version) + weights.safetensors."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        """A folder, written atomically: cfg.json (labels, threshold, meta, provenance, format version) +
+        weights.safetensors."""
         tensors = {
             "mean_D": self.mean_D,
             "std_D": self.std_D,
@@ -208,44 +222,35 @@ class LinearProbe:
         }
         if self.query_D is not None:
             tensors["query_D"] = self.query_D
-        save_file({k: v.contiguous() for k, v in tensors.items()}, folder / "weights.safetensors")
-        cfg = {
+        own = {
             "format_version": FORMAT_VERSION,
-            "kind": "linear",
+            "kind": KIND,
             "label_names": self.label_names,
             "threshold": self.threshold,
             "pooling": self.pooling,
             "width": self.width,
-            **self.meta,
+            "provenance": self.provenance.to_dict(),
         }
-        (folder / "cfg.json").write_text(json.dumps(cfg, indent=1, ensure_ascii=False))
-        return folder
+        meta = {k: v for k, v in self.meta.items() if k not in own}  # the artifact's own keys win
+        return save_folder(folder, {**own, **meta}, tensors, TENSORS)
 
     @classmethod
-    def load(cls, folder: str | Path, expect: dict | None = None, subject=None) -> LinearProbe:
-        """Load a probe folder; `expect` (e.g. {"model": ..., "site": ..., "width": ...}) must match its cfg.
-        With a `subject`, its model name and width must match and the probe's site must exist in it."""
+    def load(cls, folder: str | Path, expect: Provenance | dict | None = None, subject=None) -> LinearProbe:
+        """Load a probe folder; `expect` (a Provenance, or a dict such as {"model": ..., "site": ...,
+        "width": ...}) must match it, and so must a `subject` (see `artifacts.check_provenance`)."""
         folder = Path(folder)
         cfg, tensors = _read_folder(folder)
-        for key, value in (expect or {}).items():
-            if key in cfg and cfg[key] != value:
-                raise ConfigError(f"probe {str(folder)!r} was trained for {key}={cfg[key]!r}, not {value!r}")
-        if subject is not None:
-            check_model(cfg, subject, f"probe {str(folder)!r}")
-            if cfg.get("site") is not None:
-                subject.resolve(cfg["site"])  # an unknown site raises SiteError listing the subject's sites
-        meta = {
-            k: v
-            for k, v in cfg.items()
-            if k not in ("format_version", "kind", "label_names", "threshold", "pooling", "width")
-        }
-        return cls(
+        meta = {k: v for k, v in cfg.items() if k not in _OWN_KEYS}
+        probe = cls(
             label_names=cfg["label_names"],
             threshold=cfg["threshold"],
             pooling=cfg.get("pooling"),
             meta=meta,
             **tensors,
         )
+        what = f"probe {str(folder)!r}"
+        check_provenance(read_provenance(cfg, what, probe.provenance), what, expect, subject)
+        return probe
 
     def _check_width(self, x_ND: torch.Tensor) -> torch.Tensor:
         if x_ND.ndim != 2 or x_ND.shape[1] != self.width:
@@ -253,37 +258,11 @@ class LinearProbe:
         return x_ND
 
 
-def check_model(cfg: dict, subject, where: str = "probe") -> None:
-    """The probe's model must be the subject's: by config hash when the probe has one (the same model
-    loaded from another folder has another name), else by name; and the widths must agree."""
-    trained_on = cfg.get("model")
-    sha = cfg.get("model_config_sha256")
-    same = sha == subject.config_sha256 if sha is not None else trained_on in (None, subject.name)
-    if not same:
-        raise ConfigError(f"{where} was trained on model {trained_on!r}, not {subject.name!r}")
-    width, site = cfg.get("width"), cfg.get("site")
-    expected = subject.width(site) if site is not None else subject.d_model  # a router's is its experts
-    if width is not None and width != expected:
-        raise ConfigError(f"{where} takes width {width}, but {subject.name!r} has width {expected}")
-
-
 def _read_folder(folder: Path) -> tuple[dict, dict[str, torch.Tensor]]:
     """cfg.json and the tensors of a probe folder, checked against each other."""
-    try:
-        cfg = json.loads((folder / "cfg.json").read_text(encoding="utf-8"))
-        tensors = load_file(folder / "weights.safetensors")
-    except (OSError, ValueError) as e:
-        raise StoreError(f"{str(folder)!r} is not a readable probe folder ({type(e).__name__})") from None
-    if (
-        not isinstance(cfg, dict)
-        or cfg.get("format_version") != FORMAT_VERSION
-        or cfg.get("kind") != "linear"
-    ):
-        found = (cfg.get("format_version"), cfg.get("kind")) if isinstance(cfg, dict) else type(cfg).__name__
-        raise StoreError(
-            f"probe {str(folder)!r} has format {found!r}; this incision reads linear probes of format "
-            f"{FORMAT_VERSION}"
-        )
+    cfg = read_json(folder, "probe")
+    check_format(cfg, folder, "probe", FORMAT_VERSION, kind=KIND)
+    tensors = read_tensors(folder, "probe", TENSORS)
     missing = sorted({"label_names", "threshold", "width"} - set(cfg))
     missing += sorted({"mean_D", "std_D", "weight_CD", "bias_C"} - set(tensors))
     if missing:

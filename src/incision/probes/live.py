@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..artifacts import check_provenance
 from ..capture import iter_activations
 from ..errors import ConfigError, InputError
-from .linear import LinearProbe, check_model
+from .linear import LinearProbe
 
 
 @dataclass
@@ -51,7 +52,7 @@ def check_compatible(probe: LinearProbe, subject) -> str:
     site = probe.meta.get("site")
     if site is None:
         raise ConfigError("probe has no site in its cfg; train it from a store or set probe.meta['site']")
-    check_model({**probe.meta, "width": probe.width}, subject)
+    check_provenance(probe.provenance, "probe", subject=subject)
     return site
 
 

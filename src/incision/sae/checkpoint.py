@@ -5,27 +5,30 @@ out_dir/checkpoints/step_00001000/
     trainer.json        format_version, step, tokens, the SAE and training configs, the optimiser's param
                         groups (by parameter name) and its non-tensor state
 
-A checkpoint is written to a temporary folder and renamed into place, so a folder named step_* is complete.
+A checkpoint is written atomically (incision.artifacts: a hidden temporary folder, fsynced, then renamed),
+so a folder named step_* is complete.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
 
-from ..errors import ConfigError, StoreError
+from ..artifacts import atomic_folder, check_format, read_json, read_tensors, write_json, write_tensors
+from ..errors import ConfigError
 from .model import SparseAutoencoder
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 KIND = "sae_checkpoint"
+NOUN = "SAE checkpoint"
+STATE = "state.safetensors"
+INFO = "trainer.json"
 
 
 @dataclass
@@ -84,13 +87,9 @@ def save_checkpoint(
         "optimizer": {"param_groups": groups, "state_scalars": scalars},
     }
     final = checkpoint_dir(out_dir, step)
-    tmp = final.with_name(final.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp / "state.safetensors")
-    (tmp / "trainer.json").write_text(json.dumps(info, indent=1))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
+    with atomic_folder(final) as tmp:
+        write_tensors(tmp / STATE, tensors)
+        write_json(tmp / INFO, info)
     log.info("checkpoint at step %d (%d tokens): %s", step, tokens, final)
     return final
 
@@ -98,13 +97,9 @@ def save_checkpoint(
 def load_checkpoint(folder: Path, sae: SparseAutoencoder, optimizer: torch.optim.Optimizer) -> Checkpoint:
     """Restore model, optimiser and RNG state in place; the SAE's config must be the checkpoint's."""
     folder = Path(folder)
-    try:
-        info = json.loads((folder / "trainer.json").read_text(encoding="utf-8"))
-        tensors = load_file(folder / "state.safetensors")
-    except (OSError, ValueError) as e:
-        raise StoreError(f"{str(folder)!r} is not a readable SAE checkpoint ({type(e).__name__})") from None
-    if not isinstance(info, dict) or (info.get("format_version"), info.get("kind")) != (FORMAT_VERSION, KIND):
-        raise StoreError(f"{str(folder)!r} is not an SAE checkpoint of format {FORMAT_VERSION}")
+    info = read_json(folder, NOUN, INFO)
+    check_format(info, folder, NOUN, FORMAT_VERSION, kind=KIND)
+    tensors = read_tensors(folder, NOUN, STATE)
     if info["sae"] != sae.cfg.to_dict():
         raise ConfigError(
             f"checkpoint {str(folder)!r} holds an SAE with config {info['sae']}, not {sae.cfg.to_dict()}"

@@ -3,7 +3,8 @@
 Our folder, readable by SAELens' `SAE.load_from_disk` (format 6):
     cfg.json                 SAELens fields (architecture, d_in, d_sae, dtype, device, apply_b_dec_to_input,
                              normalize_activations, reshape_activations, metadata{hook_name, model_name...},
-                             k for topk) + format_version + "incision": {our SAEConfig, meta, input_scale}
+                             k for topk) + format_version + provenance (model, config hash, site, width)
+                             + "incision": {our SAEConfig, meta, input_scale}
     sae_weights.safetensors  W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in], b_dec [d_in],
                              threshold [d_sae] (jumprelu and batchtopk)
 
@@ -19,31 +20,35 @@ holds one such folder per hookpoint. Its encoder is topk(relu((x - b_dec) @ enco
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
+from ..artifacts import (
+    CFG,
+    Provenance,
+    check_format,
+    check_provenance,
+    read_json,
+    read_provenance,
+    read_tensors,
+    save_folder,
+)
 from ..errors import ConfigError, StoreError
 from .config import SAEConfig
 from .model import SparseAutoencoder
 
-FORMAT_VERSION = 1
-CFG = "cfg.json"
+FORMAT_VERSION = 2  # 2: a provenance block in cfg.json (1, without it, still loads)
+NOUN = "SAE"
 WEIGHTS = "sae_weights.safetensors"
 SPARSIFY_WEIGHTS = "sae.safetensors"
 SAELENS_SCHEMA = "6.0.0"  # the SAELens config layout these folders follow (metadata block, format 6)
-PICKLES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
 _FROM_SAELENS = {"topk": "topk", "standard": "relu", "jumprelu": "jumprelu"}
 
 
 def save(sae: SparseAutoencoder, folder: str | Path) -> Path:
-    """Write `sae` as a SAELens-compatible folder (see the module docstring)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write `sae` as a SAELens-compatible folder (see the module docstring), atomically."""
     scale = float(sae.input_scale)
     with torch.no_grad():
         tensors = {
@@ -55,7 +60,6 @@ def save(sae: SparseAutoencoder, folder: str | Path) -> Path:
         threshold = sae.threshold_F()
         if threshold is not None:
             tensors["threshold"] = threshold
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, folder / WEIGHTS)
     cfg = {
         "architecture": sae.variant.saelens_architecture,
         "d_in": sae.cfg.d_in,
@@ -72,24 +76,39 @@ def save(sae: SparseAutoencoder, folder: str | Path) -> Path:
             "hook_name": sae.meta.get("site"),
         },
         "format_version": FORMAT_VERSION,
+        "provenance": _provenance(sae.meta, sae.cfg.d_in).to_dict(),
         "incision": {"sae": sae.cfg.to_dict(), "meta": sae.meta, "input_scale": scale},
     }
     if sae.variant.saelens_architecture == "topk":
         cfg.update(k=sae.cfg.k, rescale_acts_by_decoder_norm=False)
-    (folder / CFG).write_text(json.dumps(cfg, indent=1, ensure_ascii=False), encoding="utf-8")
-    return folder
+    return save_folder(folder, cfg, tensors, WEIGHTS)
 
 
-def load(folder: str | Path, dtype: torch.dtype = torch.float32) -> SparseAutoencoder:
-    """Load a folder written by `save` or by SAELens."""
+def _provenance(meta: dict, width: int) -> Provenance:
+    """An SAE's provenance from its meta; the hook name of a foreign folder (SAELens'
+    blocks.1.hook_resid_post) is not an incision site, so it is left out."""
+    foreign = meta.get("source") in ("saelens", "sparsify")
+    return Provenance.from_meta({**meta, "site": None} if foreign else meta, width)
+
+
+def load(
+    folder: str | Path,
+    dtype: torch.dtype = torch.float32,
+    expect: Provenance | dict | None = None,
+    subject=None,
+) -> SparseAutoencoder:
+    """Load a folder written by `save` or by SAELens; `expect` (a Provenance or a dict of its fields) and
+    a `subject` must match what it was trained on (see `artifacts.check_provenance`)."""
     folder = Path(folder)
-    cfg = _read_json(folder)
-    tensors = _read_weights(folder, WEIGHTS)
+    cfg = read_json(folder, NOUN)
     ours = cfg.get("incision")
     if ours is not None:
         sae_cfg, meta, scale = _read_ours(folder, cfg, ours)
     else:
         sae_cfg, meta, scale = _config_from_saelens(folder, cfg), _meta_from_saelens(cfg), 1.0
+    what = f"SAE {str(folder)!r}"
+    check_provenance(read_provenance(cfg, what, _provenance(meta, sae_cfg.d_in)), what, expect, subject)
+    tensors = read_tensors(folder, NOUN, WEIGHTS)
     _check_saelens_tensors(folder, tensors, sae_cfg, cfg.get("architecture"))
     W_enc, b_enc, W_dec, b_dec = (tensors[k].double() for k in ("W_enc", "b_enc", "W_dec", "b_dec"))
     if cfg.get("apply_b_dec_to_input", True) is False:  # pre = x W + b = (x - b_dec) W + (b + b_dec W)
@@ -117,7 +136,7 @@ def load_sparsify(folder: str | Path, dtype: torch.dtype = torch.float32) -> Spa
             raise StoreError(
                 f"{str(folder)!r} is a sparsify run; pass one of its hookpoint folders: {hookpoints}"
             )
-    cfg = _read_json(folder)
+    cfg = read_json(folder, "sparsify SAE")
     for flag in ("transcode", "skip_connection", "embed_skip", "gram_lookup", "signed", "multi_topk_only"):
         if cfg.get(flag):
             raise ConfigError(
@@ -135,7 +154,7 @@ def load_sparsify(folder: str | Path, dtype: torch.dtype = torch.float32) -> Spa
         raise StoreError(
             f"sparsify cfg.json in {str(folder)!r} lacks or mangles {e}; it needs d_in and k"
         ) from None
-    tensors = _read_weights(folder, SPARSIFY_WEIGHTS)
+    tensors = read_tensors(folder, "sparsify SAE", SPARSIFY_WEIGHTS)
     shapes = {
         "encoder.weight": [d_sae, d_in],
         "encoder.bias": [d_sae],
@@ -146,7 +165,7 @@ def load_sparsify(folder: str | Path, dtype: torch.dtype = torch.float32) -> Spa
     meta = {"source": "sparsify", "hookpoint": folder.name}
     run_cfg = folder.parent / "config.json"
     if run_cfg.exists():
-        meta["model"] = _read_json(folder.parent, name="config.json").get("model")
+        meta["model"] = read_json(folder.parent, "sparsify run", "config.json", check=False).get("model")
     sae = SparseAutoencoder(sae_cfg, seed=0, dtype=dtype, meta=meta)
     with torch.no_grad():
         sae.W_enc_DF.copy_(tensors["encoder.weight"].T)
@@ -158,11 +177,7 @@ def load_sparsify(folder: str | Path, dtype: torch.dtype = torch.float32) -> Spa
 
 def _read_ours(folder: Path, cfg: dict, ours) -> tuple[SAEConfig, dict, float]:
     """Our config block: SAEConfig, meta and the input scale folded into the saved weights."""
-    if cfg.get("format_version") != FORMAT_VERSION:
-        raise StoreError(
-            f"SAE folder {str(folder)!r} has format_version {cfg.get('format_version')!r}; "
-            f"this incision reads {FORMAT_VERSION}"
-        )
+    check_format(cfg, folder, NOUN, FORMAT_VERSION)
     scale = ours.get("input_scale", 1.0) if isinstance(ours, dict) else None
     if (
         not isinstance(ours, dict)
@@ -248,36 +263,3 @@ def _check_shapes(folder: Path, name: str, tensors: dict, shapes: dict, allowed:
             )
         if not torch.isfinite(tensors[key]).all():
             raise StoreError(f"{str(folder / name)!r} has NaN or inf in {key}")
-
-
-def _read_json(folder: Path, name: str = CFG) -> dict:
-    path = folder / name
-    if not path.exists():
-        _refuse_pickles(folder)
-        raise StoreError(f"{str(path)!r} does not exist; an SAE folder needs {name}")
-    try:
-        cfg = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise StoreError(f"{str(path)!r} is not readable JSON ({type(e).__name__})") from None
-    if not isinstance(cfg, dict):
-        raise StoreError(f"{str(path)!r} holds a {type(cfg).__name__}, not a JSON object")
-    return cfg
-
-
-def _read_weights(folder: Path, name: str) -> dict[str, torch.Tensor]:
-    path = folder / name
-    if not path.exists():
-        _refuse_pickles(folder)
-        raise StoreError(f"{str(path)!r} does not exist; save the SAE as safetensors")
-    try:
-        return load_file(path)
-    except (OSError, SafetensorError, ValueError, RuntimeError) as e:
-        raise StoreError(f"{str(path)!r} is not a readable safetensors file ({type(e).__name__})") from None
-
-
-def _refuse_pickles(folder: Path) -> None:
-    pickles = sorted(p.name for p in folder.glob("*") if p.suffix in PICKLES) if folder.is_dir() else []
-    if pickles:
-        raise StoreError(
-            f"{str(folder)!r} holds pickled weights {pickles}; incision never unpickles, convert them to safetensors"
-        )

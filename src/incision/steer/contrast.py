@@ -120,7 +120,8 @@ def from_probe(probe: LinearProbe) -> Direction:
         raise InputError("the probe has no site in its cfg; set probe.meta['site']")
     w = probe.weight_CD[0] / probe.std_D
     meta = {"method": "probe", "positive": probe.label_names[1], "negative": probe.label_names[0],
-            "model": probe.meta.get("model")}  # fmt: skip
+            "model": probe.meta.get("model"),
+            "model_config_sha256": probe.meta.get("model_config_sha256")}  # fmt: skip
     return Direction({site: w / w.norm()}, meta)
 
 

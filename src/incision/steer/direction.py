@@ -7,17 +7,25 @@ direction is a folder: cfg.json (format version, sites, width, how it was made) 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
+from ..artifacts import (
+    Provenance,
+    check_format,
+    check_provenance,
+    read_json,
+    read_provenance,
+    read_tensors,
+    save_folder,
+)
 from ..errors import ConfigError, InputError, StoreError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a provenance block in cfg.json (1, without it, still loads)
+KIND = "direction"
+TENSORS = "direction.safetensors"
 
 
 def check_vector(vector, width: int | None = None, what: str = "direction") -> torch.Tensor:
@@ -75,50 +83,47 @@ class Direction:
     def unit(self, site: str | None = None) -> torch.Tensor:
         return unit(self.vector(site))
 
-    def check_subject(self, subject) -> None:
-        """Its width must be the subject's and its sites must exist there (SiteError lists them)."""
-        if self.width != subject.d_model:
-            raise ConfigError(
-                f"this direction has width {self.width}, but {subject.name!r} has width {subject.d_model}"
-            )
+    @property
+    def provenance(self) -> Provenance:
+        """The model (from `meta`) and width; the site when there is one."""
+        return Provenance.from_meta(self.meta, self.width, self.sites[0] if len(self.sites) == 1 else None)
+
+    def check_subject(self, subject, what: str = "this direction") -> None:
+        """It must fit the subject: the model it was made from (see `artifacts.check_provenance`), its
+        width, and sites that exist there (SiteError lists them)."""
+        check_provenance(self.provenance, what, subject=subject)
         for site in self.sites:
             subject.resolve(site)
 
     # -- artifacts -----------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        save_file({s: v.contiguous() for s, v in self.vectors.items()}, folder / "direction.safetensors")
+        """A folder, written atomically: cfg.json (format version, sites, width, provenance, meta) +
+        direction.safetensors (one vector per site)."""
         cfg = {
             "format_version": FORMAT_VERSION,
-            "kind": "direction",
+            "kind": KIND,
             "sites": self.sites,
             "width": self.width,
+            "provenance": self.provenance.to_dict(),
+            "meta": self.meta,
         }
-        (folder / "cfg.json").write_text(json.dumps({**cfg, "meta": self.meta}, indent=1, ensure_ascii=False))
-        return folder
+        return save_folder(folder, cfg, self.vectors, TENSORS)
 
     @classmethod
-    def load(cls, folder: str | Path, subject=None) -> Direction:
-        """Load a direction folder; with a `subject`, check that it fits that model."""
+    def load(cls, folder: str | Path, expect: Provenance | dict | None = None, subject=None) -> Direction:
+        """Load a direction folder; `expect` (a Provenance or a dict of its fields) must match it, and with a
+        `subject`, the direction must fit that model (`check_subject`)."""
         folder = Path(folder)
-        try:
-            cfg = json.loads((folder / "cfg.json").read_text(encoding="utf-8"))
-            tensors = load_file(folder / "direction.safetensors")
-        except (OSError, ValueError, SafetensorError) as e:
-            raise StoreError(
-                f"{str(folder)!r} is not a readable direction folder ({type(e).__name__})"
-            ) from None
-        if not isinstance(cfg, dict) or (cfg.get("format_version"), cfg.get("kind")) != (
-            FORMAT_VERSION,
-            "direction",
-        ):
-            raise StoreError(f"{str(folder)!r} is not a direction folder of format {FORMAT_VERSION}")
+        cfg = read_json(folder, "direction")
+        check_format(cfg, folder, "direction", FORMAT_VERSION, kind=KIND)
+        tensors = read_tensors(folder, "direction", TENSORS)
         if sorted(tensors) != sorted(cfg.get("sites", [])):
             raise StoreError(
                 f"direction {str(folder)!r}: cfg.json names sites {cfg.get('sites')}, the weights hold {sorted(tensors)}"
             )
         direction = cls({s: tensors[s] for s in cfg["sites"]}, cfg.get("meta") or {})
+        what = f"direction {str(folder)!r}"
+        check_provenance(read_provenance(cfg, what, direction.provenance), what, expect)
         if subject is not None:
-            direction.check_subject(subject)
+            direction.check_subject(subject, what)
         return direction

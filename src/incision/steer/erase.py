@@ -7,9 +7,12 @@ from their mean); held-out documents stay unseen for judging the erasure.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
+from ..artifacts import check_provenance
 from ..capture import iter_activations
 from ..errors import ConfigError
 from ..hooks import HookHandles, add_replace_hook
@@ -29,7 +32,8 @@ def fit_eraser(store, site: str, label_field: str = "label", split_field: str | 
         check_finite(x, site)
         fitter.update(x, torch.from_numpy(y_R[start : start + CHUNK_ROWS]))
     meta = {"site": site, "label_field": label_field, "label_names": list(data.label_names),
-            "model": store.model.get("name"), "store": str(store.root)}  # fmt: skip
+            "model": store.model.get("name"), "store": str(store.root),
+            "model_config_sha256": store.manifest["settings"]["model"]["config_sha256"]}  # fmt: skip
     return fitter.eraser(meta=meta)
 
 
@@ -45,7 +49,8 @@ def fit_eraser_live(subject, texts: list[str], labels: list[int], site: str, lab
                 covers = starts[k] + np.flatnonzero(enc.text_mask)
                 x = chunk.acts[name][torch.from_numpy(covers)].float()
                 fitter.update(x, torch.full((len(covers),), int(labels[chunk.start + k])))
-    meta = {"site": name, "label_names": list(label_names or []), "model": subject.name}
+    meta = {"site": name, "label_names": list(label_names or []), "model": subject.name,
+            "model_config_sha256": subject.config_sha256}  # fmt: skip
     return fitter.eraser(meta=meta)
 
 
@@ -55,8 +60,5 @@ def erase(subject, eraser: LeaceEraser, site: str | None = None) -> HookHandles:
     if site is None:
         raise ConfigError("the eraser does not name its site; pass site=")
     name = subject.resolve(site).name
-    if eraser.width != subject.d_model:
-        raise ConfigError(
-            f"the eraser reads width {eraser.width}, but {subject.name!r} has width {subject.d_model}"
-        )
+    check_provenance(replace(eraser.provenance, site=name), "the eraser", subject=subject)
     return add_replace_hook(subject.resolve(name).module, eraser)

@@ -9,30 +9,36 @@ makes Cov(r(x), z) = 0 (for one-hot z: equal class-conditional means, so no line
 with the least expected squared edit of any affine map that does so. W⁺ P W has rank <= K, so it is stored
 as proj_left_DK = W⁺ U and proj_right_DK = W U for an orthonormal basis U of colsp(W Σ_xz).
 
-A folder holds cfg.json (format_version, kind "leace", width, rank, meta) and eraser.safetensors
+A folder holds cfg.json (format_version, kind "leace", width, rank, provenance, meta) and eraser.safetensors
 (mean [width], proj_left [width, rank], proj_right [width, rank]).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch.nn import functional as F
 
+from ..artifacts import (
+    CFG,
+    Provenance,
+    check_format,
+    check_provenance,
+    read_json,
+    read_provenance,
+    read_tensors,
+    save_folder,
+)
 from ..errors import ConfigError, InputError, StoreError
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a provenance block in cfg.json (1, without it, still loads)
 KIND = "leace"
-CFG = "cfg.json"
+NOUN = "LEACE eraser"
 TENSORS = "eraser.safetensors"
-PICKLES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
 
 
 class LeaceEraser:
@@ -87,53 +93,37 @@ class LeaceEraser:
         x_work = x.to(work)
         return (x_work - ((x_work - mean) @ right) @ left.T).to(x.dtype)
 
+    @property
+    def provenance(self) -> Provenance:
+        """The model and site it was fitted at (from `meta`) and its width."""
+        return Provenance.from_meta(self.meta, self.width)
+
     def save(self, folder: str | Path) -> Path:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        """A folder, written atomically (see the module docstring)."""
         tensors = {"mean": self.mean_D, "proj_left": self.proj_left_DK, "proj_right": self.proj_right_DK}
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, folder / TENSORS)
         cfg = {
             "format_version": FORMAT_VERSION,
             "kind": KIND,
             "width": self.width,
             "rank": self.rank,
+            "provenance": self.provenance.to_dict(),
             "meta": self.meta,
         }
-        (folder / CFG).write_text(json.dumps(cfg, indent=1, ensure_ascii=False), encoding="utf-8")
-        return folder
+        return save_folder(folder, cfg, tensors, TENSORS)
 
     @classmethod
-    def load(cls, folder: str | Path) -> LeaceEraser:
+    def load(cls, folder: str | Path, expect: Provenance | dict | None = None, subject=None) -> LeaceEraser:
+        """Load an eraser folder; `expect` (a Provenance or a dict of its fields) and a `subject` must match
+        what it was fitted on (see `artifacts.check_provenance`)."""
         folder = Path(folder)
-        if not folder.is_dir():
-            raise StoreError(f"{str(folder)!r} is not a folder; a LEACE eraser is saved as a folder")
-        pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLES)
-        if pickles:
-            raise StoreError(
-                f"{str(folder)!r} holds pickled files {pickles}; incision never unpickles, refusing it"
-            )
-        try:
-            cfg = json.loads((folder / CFG).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise StoreError(
-                f"{str(folder / CFG)!r} is missing or not readable JSON ({type(e).__name__})"
-            ) from None
-        if not isinstance(cfg, dict) or [cfg.get("kind"), cfg.get("format_version")] != [
-            KIND,
-            FORMAT_VERSION,
-        ]:
-            raise StoreError(f"{str(folder)!r} is not a LEACE eraser folder of format {FORMAT_VERSION}")
+        cfg = read_json(folder, NOUN)
+        check_format(cfg, folder, NOUN, FORMAT_VERSION, kind=KIND)
         width, rank, meta = cfg.get("width"), cfg.get("rank"), cfg.get("meta", {})
         if not all(isinstance(v, int) and v >= 0 for v in (width, rank)) or not isinstance(meta, dict):
             raise StoreError(
                 f"{str(folder / CFG)!r} has width {width!r}, rank {rank!r} or meta of a bad type"
             )
-        try:
-            tensors = load_file(folder / TENSORS)
-        except (OSError, SafetensorError, ValueError, RuntimeError) as e:
-            raise StoreError(
-                f"{str(folder / TENSORS)!r} is missing or unreadable ({type(e).__name__})"
-            ) from None
+        tensors = read_tensors(folder, NOUN, TENSORS)
         shapes = {"mean": [width], "proj_left": [width, rank], "proj_right": [width, rank]}
         if set(tensors) != set(shapes):
             raise StoreError(
@@ -146,7 +136,10 @@ class LeaceEraser:
                 )
             if not tensors[key].is_floating_point() or not torch.isfinite(tensors[key]).all():
                 raise StoreError(f"{str(folder / TENSORS)!r} has a non-float or non-finite {key}")
-        return cls(tensors["mean"], tensors["proj_left"], tensors["proj_right"], meta=meta)
+        eraser = cls(tensors["mean"], tensors["proj_left"], tensors["proj_right"], meta=meta)
+        what = f"LEACE eraser {str(folder)!r}"
+        check_provenance(read_provenance(cfg, what, eraser.provenance), what, expect, subject)
+        return eraser
 
 
 class LeaceFitter:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..artifacts import write_atomic  # noqa: F401  (the store's writer calls layout.write_atomic)
 from ..errors import StoreError
 
 FORMAT_VERSION = 1
@@ -58,22 +58,6 @@ def sha256_file(path: Path) -> str:
         while chunk := f.read(1 << 22):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def write_atomic(path: Path, data) -> None:
-    """Write bytes (or a list of buffers) via a temporary file and rename: a crash leaves old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            for chunk in [data] if isinstance(data, bytes) else data:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def safetensors_chunks(tensor: torch.Tensor) -> list:

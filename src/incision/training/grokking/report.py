@@ -6,8 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from safetensors.torch import save_file
-
+from ...artifacts import save_folder
 from .detect import Phases
 from .progress import GrokRun
 
@@ -22,10 +21,8 @@ def write_outputs(run: GrokRun, final: dict, phases: Phases, out: Path, seconds:
         "seconds": seconds,
     }
     (out / "history.json").write_text(json.dumps(history, indent=1))
-    model_dir = out / "model"
-    model_dir.mkdir(exist_ok=True)
-    save_file({k: v.contiguous() for k, v in run.model.state_dict().items()}, model_dir / "model.safetensors")
-    (model_dir / "cfg.json").write_text(json.dumps({"format_version": 1, **run.config.to_dict()}, indent=1))
+    cfg = {"format_version": 1, **run.config.to_dict()}
+    save_folder(out / "model", cfg, run.model.state_dict(), "model.safetensors")
     _plot_curves(run, final, phases, out / "curves.png")
     _plot_fourier(run, phases, out / "fourier.png")
     report = out / "report.md"
