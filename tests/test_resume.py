@@ -143,9 +143,9 @@ def test_ctrl_c_during_a_forward_pass_keeps_the_shard_being_written(
 ):
     before = _logits(llama_subject)
     out = tmp_path / "run"
-    flaky = _FailOnCall(_CaptureRun._forward_shard, 3, KeyboardInterrupt())
+    flaky = _FailOnCall(_CaptureRun.forward_shard, 3, KeyboardInterrupt())
     with monkeypatch.context() as patch:
-        patch.setattr(_CaptureRun, "_forward_shard", flaky.as_method())
+        patch.setattr(_CaptureRun, "forward_shard", flaky.as_method())
         with pytest.raises(KeyboardInterrupt):
             _capture(llama_subject, out)
     _assert_model_untouched(llama_subject, before)

@@ -155,7 +155,7 @@ def iter_activations(
     run = _CaptureRun(subject, site_names, config)
     with run.progress() as bar:
         for plan in run._plan_shards(docs, 0):
-            yield ActivationChunk(plan.start, plan.encodings, run._forward_shard(plan, {}, bar))
+            yield ActivationChunk(plan.start, plan.encodings, run.forward_shard(plan, {}, bar))
 
 
 def _default_shard_tokens(subject: Subject, n_sites: int, dtype: str) -> int:
@@ -273,7 +273,7 @@ class _CaptureRun:
             # two sets of row buffers: one being filled while the writer thread writes the other
             buffer_sets: list[dict[str, torch.Tensor]] = [{}, {}]
             for k, plan in enumerate(self._plan_shards(docs, writer.docs_done)):
-                acts = self._forward_shard(plan, buffer_sets[k % 2], bar)
+                acts = self.forward_shard(plan, buffer_sets[k % 2], bar)
                 shard_docs = docs[plan.start : plan.end]
                 tokens, documents = shard_tables(
                     shard_docs, plan.start, plan.encodings, self.config.keep_text
@@ -291,7 +291,7 @@ class _CaptureRun:
     def _plan_shards(self, docs: list[Document], start: int) -> Iterator[ShardPlan]:
         return plan_shards(self.subject.encode, docs, start, self.config)
 
-    def _forward_shard(
+    def forward_shard(
         self, plan: ShardPlan, buffers: dict[str, torch.Tensor], bar
     ) -> dict[str, torch.Tensor]:
         """Fill `buffers` (grown as needed) with the shard's rows in (doc, position) order; return row views."""

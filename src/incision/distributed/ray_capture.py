@@ -167,8 +167,8 @@ class ShardWorker:
     def capture(self, index: int, start: int, payload: list) -> str:
         docs = [Document(text, fields) for text, fields in payload]
         plan = plan_shard(self.run.subject.encode, docs, start, self.config)
-        with self.run.hooks() as bar:
-            acts = self.run._forward_shard(plan, {}, bar)
+        with self.run.progress() as bar:
+            acts = self.run.forward_shard(plan, {}, bar)
         tokens, documents = shard_tables(docs, start, plan.encodings, self.config.keep_text)
         files = write_shard_files(self.root, index, acts, tokens, documents)
         entry = shard_entry(index, (plan.start, plan.end), tokens.num_rows, inputs_digest(docs), files)
