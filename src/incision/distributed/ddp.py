@@ -3,7 +3,8 @@
 Without an initialised process group every helper is the identity (rank 0 of 1), so single-process code
 paths run exactly as they did. Under `torchrun`, `init_from_env` starts the group: gloo on CPU, nccl on CUDA.
 Reductions here are for statistics outside autograd (normalisers, counters, L-BFGS gradients): their
-inputs are detached and their results carry no gradient.
+inputs are detached and their results carry no gradient. The math objects never import this module: the
+trainers hand them a `ProcessGroupReducer` (see `incision.reduce`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 import torch.distributed as dist
 
 from ..errors import ConfigError, InputError
+from ..reduce import shard_bounds
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +53,6 @@ def finish() -> None:
     """Leave the process group, if one was joined (torch warns at exit otherwise)."""
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
-
-
-def shard_bounds(n: int, rank: int, size: int) -> tuple[int, int]:
-    """Rows [start, end) of `n` that rank `rank` of `size` holds: contiguous, sizes differ by at most 1."""
-    return n * rank // size, n * (rank + 1) // size
 
 
 def shard_batch(x: torch.Tensor, rank: int, size: int, *, even: bool = False) -> torch.Tensor:
@@ -135,3 +132,22 @@ def _all_reduce(t: torch.Tensor, op) -> torch.Tensor:
     out = t.detach().to(device_for_backend(), copy=True)
     dist.all_reduce(out, op=op)
     return out.to(t.device)
+
+
+class ProcessGroupReducer:
+    """`incision.reduce.Reducer` over the processes of the initialised torch distributed group."""
+
+    def __init__(self) -> None:
+        self.rank, self.size = world()
+
+    def sum(self, t: torch.Tensor) -> torch.Tensor:
+        return all_sum(t)
+
+    def max(self, t: torch.Tensor) -> torch.Tensor:
+        return all_max(t)
+
+    def min(self, t: torch.Tensor) -> torch.Tensor:
+        return all_min(t)
+
+    def cat(self, t: torch.Tensor) -> torch.Tensor:
+        return all_gather_cat(t)
