@@ -88,28 +88,6 @@ def all_min(t: torch.Tensor) -> torch.Tensor:
     return _all_reduce(t, dist.ReduceOp.MIN if dist.is_available() else None)
 
 
-def all_sum_(tensors: list[torch.Tensor]) -> None:
-    """Sum each tensor over all processes in place (gradients), one flat collective for the lot."""
-    if world()[1] == 1 or not tensors:
-        return
-    flat = torch.cat([t.reshape(-1) for t in tensors])
-    flat = all_sum(flat)
-    offset = 0
-    for t in tensors:
-        t.copy_(flat[offset : offset + t.numel()].view_as(t))
-        offset += t.numel()
-
-
-def sharded_backward(data_sum: torch.Tensor, penalty: torch.Tensor, params: list, n: float) -> torch.Tensor:
-    """Backward of an objective `(sum over every process's rows) / n + penalty`, where `data_sum` is this
-    process's rows' sum: the data term's gradients are summed over processes and the penalty's added once,
-    so every process holds the global gradient. Returns the global objective (detached)."""
-    (data_sum / n).backward()
-    all_sum_([p.grad for p in params])
-    penalty.backward()
-    return all_sum(data_sum.detach()) / n + penalty.detach()
-
-
 def all_gather_cat(t: torch.Tensor) -> torch.Tensor:
     """Rows of `t` from every process in rank order; row counts may differ between processes."""
     if world()[1] == 1:
