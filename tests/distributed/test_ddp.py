@@ -22,7 +22,8 @@ from incision.cli import main
 from incision.distributed.ddp import all_sum, init_from_env, shard_batch, shard_bounds, world
 from incision.errors import ConfigError, InputError
 from incision.probes import LinearProbe
-from incision.probes.fit import adamw_stream
+from incision.probes.solvers import adamw_stream
+from incision.reduce import process_reducer
 from incision.sae import SAEConfig, train_sae
 from incision.sae.trainer import SAETrainConfig
 
@@ -90,7 +91,8 @@ def _adamw(x, y, rank: int, size: int):
             pick = shard_batch(order[start : start + 50], rank, size)
             yield z[pick].float(), y[pick], torch.ones(len(pick))
 
-    return adamw_stream(batches, 8, 3, [0.1, 10.0], len(x), epochs=3, lr=0.05, steps_per_epoch=5)
+    options = {"epochs": 3, "lr": 0.05, "steps_per_epoch": 5, "reducer": process_reducer()}
+    return adamw_stream(batches, 8, 3, [0.1, 10.0], len(x), **options)
 
 
 def _worker(rank: int, port: int, out: str) -> None:

@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from incision import ConfigError, InputError
-from incision.probes import LinearProbe
+from incision.probes import LinearProbe, fit_probe_stream
 
 
 def planted(n: int = 2000, d: int = 32, n_classes: int = 2, noise: float = 1.0, seed: int = 0):
@@ -31,18 +31,22 @@ def test_recovers_a_planted_direction():
 
 @pytest.mark.parametrize("n_classes,class_weight", [(2, None), (2, "balanced"), (3, None), (4, "balanced")])
 def test_probabilities_match_scikit_learn(n_classes, class_weight):
+    """Full-batch L-BFGS in memory, and minibatch AdamW from an iterator of batches, against one reference."""
     x, y = planted(n=1500, d=24, n_classes=n_classes, noise=2.0, seed=n_classes)
     if class_weight:  # make it imbalanced
         keep = (y != 0) | (torch.arange(len(y)) % 4 == 0)
         x, y = x[keep], y[keep]
     l2 = 0.5
     probe = LinearProbe.fit(x, y, l2=l2, class_weight=class_weight)
+    halves = [(x[::2], y[::2]), (x[1::2], y[1::2])]  # any iterable of (x, y) batches, read once per epoch
+    streamed = fit_probe_stream(halves, l2s=[l2], class_weight=class_weight, epochs=200, lr=0.1).probe
     z = StandardScaler().fit_transform(x.double().numpy())
     reference = LogisticRegression(C=1 / l2, class_weight=class_weight, tol=1e-10, max_iter=10_000).fit(
         z, y.numpy()
     )
-    ours = probe.predict_proba(x).double().numpy()
-    np.testing.assert_allclose(ours, reference.predict_proba(z), atol=1e-3)
+    for fitted in (probe, streamed):
+        ours = fitted.predict_proba(x).double().numpy()
+        np.testing.assert_allclose(ours, reference.predict_proba(z), atol=1e-3)
 
 
 def test_save_load_round_trip_and_mismatch(tmp_path):
@@ -96,7 +100,7 @@ def test_difference_of_means_finds_the_planted_direction():
 
 def test_attention_pooling_finds_the_one_token_that_matters():
     """The label lives in one marked token among 30: mean pooling dilutes it, attention finds it."""
-    from incision.probes import fit as solvers
+    from incision.probes import solvers
     from incision.probes.pooling import pool
 
     g = torch.Generator().manual_seed(0)
@@ -125,7 +129,7 @@ def test_attention_pooling_finds_the_one_token_that_matters():
 @pytest.mark.parametrize("n_classes", [2, 4])
 def test_float32_solver_agrees_with_float64(n_classes):
     """Above FLOAT64_MAX_VALUES the fit runs in float32 with the preconditioned solver: same optimum."""
-    from incision.probes import fit as solvers
+    from incision.probes import solvers
 
     x, y = planted(n=40_000, d=64, n_classes=n_classes, noise=2.0, seed=7)
     assert x.numel() > solvers.FLOAT64_MAX_VALUES

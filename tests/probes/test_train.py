@@ -11,12 +11,12 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from incision import ConfigError, InputError, capture
-from incision.probes import LinearProbe
+from incision.probes import LinearProbe, fit_probe_stream
 from incision.probes.data import features
 from incision.probes.evaluate import evaluate_probe
 from incision.probes.metrics import BinaryMetrics, MulticlassMetrics
 from incision.probes.sweep import sweep
-from incision.probes.train import ProbeConfig, train_probe
+from incision.probes.train import L2_GRID, ProbeConfig, train_probe
 
 from ..conftest import tiny_subject
 
@@ -136,6 +136,37 @@ def test_streamed_adamw_agrees_with_lbfgs(store):
     x = features(store, "resid.2", ProbeConfig(**base).prepare(store), None)
     p_exact, p_streamed = exact.probe.predict_proba(x)[:, 1], streamed.probe.predict_proba(x)[:, 1]
     assert np.corrcoef(p_exact.numpy(), p_streamed.numpy())[0, 1] > 0.95
+
+
+def test_a_probe_from_batches_in_memory_equals_the_store_path(store):
+    """The oracle for `fit_probe_stream`: the rows the store path reads, in its order, handed over as tensors
+    give the same penalty, the same validation losses and the same probe."""
+    config = ProbeConfig(level="token", spans_field="spans", solver="adamw", epochs=3, batch_size=128, **FAST)
+    data = config.prepare(store)
+    report = train_probe(store, "resid.2", config, data)
+    x, y = features(store, "resid.2", data, None), torch.from_numpy(data.y_N)
+    train, val = data.indices("train"), data.indices("val")
+
+    def batches(epoch: int):  # the store path's seeded shuffle and its sorted minibatches
+        order = np.random.default_rng([config.seed, epoch]).permutation(len(train))
+        for start in range(0, len(train), config.batch_size):
+            rows = train[np.sort(order[start : start + config.batch_size])]
+            yield x[rows], y[rows]
+
+    options = {"label_names": data.label_names, "epochs": config.epochs, "lr": config.lr}
+    fitted = fit_probe_stream(batches, [(x[val], y[val])], L2_GRID, **options)
+    assert fitted.l2 == report.l2 == min(report.val_loss_by_l2, key=report.val_loss_by_l2.get)
+    np.testing.assert_allclose(
+        list(fitted.val_loss_by_l2.values()), list(report.val_loss_by_l2.values()), rtol=1e-5
+    )
+    for name in ("mean_D", "std_D", "weight_CD", "bias_C"):
+        torch.testing.assert_close(
+            getattr(fitted.probe, name), getattr(report.probe, name), rtol=1e-5, atol=1e-6
+        )
+    with pytest.raises(ConfigError, match="one-shot iterator"):
+        fit_probe_stream(iter([(x[train], y[train])]))
+    with pytest.raises(ConfigError, match="choosing among 7 penalties needs validation rows"):
+        fit_probe_stream([(x[train], y[train])], l2s=L2_GRID)
 
 
 def test_multiclass_has_per_class_figures(subject, tmp_path):

@@ -3,7 +3,8 @@
 Without an initialised process group every helper is the identity (rank 0 of 1), so single-process code
 paths run exactly as they did. Under `torchrun`, `init_from_env` starts the group: gloo on CPU, nccl on CUDA.
 Reductions here are for statistics outside autograd (normalisers, counters, L-BFGS gradients): their
-inputs are detached and their results carry no gradient.
+inputs are detached and their results carry no gradient. The math objects never import this module: the
+trainers hand them a `ProcessGroupReducer` (see `incision.reduce`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 import torch.distributed as dist
 
 from ..errors import ConfigError, InputError
+from ..reduce import shard_bounds
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +55,6 @@ def finish() -> None:
         dist.destroy_process_group()
 
 
-def shard_bounds(n: int, rank: int, size: int) -> tuple[int, int]:
-    """Rows [start, end) of `n` that rank `rank` of `size` holds: contiguous, sizes differ by at most 1."""
-    return n * rank // size, n * (rank + 1) // size
-
-
 def shard_batch(x: torch.Tensor, rank: int, size: int, *, even: bool = False) -> torch.Tensor:
     """This rank's contiguous share of the rows of `x`; with `even`, the rows must split evenly."""
     if even and x.shape[0] % size:
@@ -91,28 +88,6 @@ def all_min(t: torch.Tensor) -> torch.Tensor:
     return _all_reduce(t, dist.ReduceOp.MIN if dist.is_available() else None)
 
 
-def all_sum_(tensors: list[torch.Tensor]) -> None:
-    """Sum each tensor over all processes in place (gradients), one flat collective for the lot."""
-    if world()[1] == 1 or not tensors:
-        return
-    flat = torch.cat([t.reshape(-1) for t in tensors])
-    flat = all_sum(flat)
-    offset = 0
-    for t in tensors:
-        t.copy_(flat[offset : offset + t.numel()].view_as(t))
-        offset += t.numel()
-
-
-def sharded_backward(data_sum: torch.Tensor, penalty: torch.Tensor, params: list, n: float) -> torch.Tensor:
-    """Backward of an objective `(sum over every process's rows) / n + penalty`, where `data_sum` is this
-    process's rows' sum: the data term's gradients are summed over processes and the penalty's added once,
-    so every process holds the global gradient. Returns the global objective (detached)."""
-    (data_sum / n).backward()
-    all_sum_([p.grad for p in params])
-    penalty.backward()
-    return all_sum(data_sum.detach()) / n + penalty.detach()
-
-
 def all_gather_cat(t: torch.Tensor) -> torch.Tensor:
     """Rows of `t` from every process in rank order; row counts may differ between processes."""
     if world()[1] == 1:
@@ -135,3 +110,22 @@ def _all_reduce(t: torch.Tensor, op) -> torch.Tensor:
     out = t.detach().to(device_for_backend(), copy=True)
     dist.all_reduce(out, op=op)
     return out.to(t.device)
+
+
+class ProcessGroupReducer:
+    """`incision.reduce.Reducer` over the processes of the initialised torch distributed group."""
+
+    def __init__(self) -> None:
+        self.rank, self.size = world()
+
+    def sum(self, t: torch.Tensor) -> torch.Tensor:
+        return all_sum(t)
+
+    def max(self, t: torch.Tensor) -> torch.Tensor:
+        return all_max(t)
+
+    def min(self, t: torch.Tensor) -> torch.Tensor:
+        return all_min(t)
+
+    def cat(self, t: torch.Tensor) -> torch.Tensor:
+        return all_gather_cat(t)

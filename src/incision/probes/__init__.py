@@ -1,6 +1,7 @@
 """Probes: small models over activations that know nothing of the model they read."""
 
 from .evaluate import evaluate_probe
+from .fitting import ProbeFit, fit_probe, fit_probe_stream
 from .linear import LinearProbe
 from .live import SequenceScore, TokenScores
 from .metrics import BinaryMetrics, MulticlassMetrics
@@ -12,11 +13,14 @@ __all__ = [
     "LinearProbe",
     "MulticlassMetrics",
     "ProbeConfig",
+    "ProbeFit",
     "ProbeReport",
     "SequenceScore",
     "SweepReport",
     "TokenScores",
     "evaluate_probe",
+    "fit_probe",
+    "fit_probe_stream",
     "sweep",
     "train_probe",
 ]

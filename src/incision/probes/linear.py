@@ -22,9 +22,9 @@ from ..artifacts import (
     read_tensors,
     save_folder,
 )
-from ..distributed.ddp import all_max, all_sum, world
 from ..errors import ConfigError, InputError, StoreError
-from . import fit as solvers
+from ..reduce import LOCAL, Reducer
+from . import solvers
 from .pooling import check_pooling, pool
 
 FORMAT_VERSION = 2  # 2: a provenance block in cfg.json (1, without it, still loads)
@@ -70,53 +70,16 @@ class LinearProbe:
         label_names: list[str] | None = None,
         max_iter: int = 500,
         meta: dict | None = None,
+        reducer: Reducer | None = None,
     ) -> LinearProbe:
-        """Full-batch L-BFGS in float64; above `FLOAT64_MAX_VALUES` (2M) in float32, as `train_probe` does. `y_N` holds
-        class indices 0..C-1; `class_weight="balanced"` weights each class by N / (C * count), as
-        scikit-learn does. Under torch distributed, each process passes its own rows (see `_fit_sharded`)."""
-        if world()[1] > 1:
-            return cls._fit_sharded(x_ND, y_N, l2, class_weight, label_names, max_iter, meta)
-        x = torch.as_tensor(x_ND)
-        big = x.ndim == 2 and x.is_floating_point() and x.numel() > solvers.FLOAT64_MAX_VALUES
-        # big: float32, without a float64 or a standardised copy of x (lbfgs standardises it chunk by chunk)
-        x = x.float() if big else x
-        stats = solvers.chunked_standardisation(x) if big else None  # None on NaN/inf, raised just below
-        x = x if stats else check_activations(x)
-        mean, std = stats or standardisation(x)
-        y, n_classes = check_labels(y_N, x.shape[0], label_names)
-        check_l2(l2)
-        weights = sample_weights(y, n_classes, class_weight)
-        solution = solvers.lbfgs(x, y, n_classes, l2, weights, max_iter=max_iter, shift_D=mean, scale_D=std)
-        return cls.from_solution(solution, mean, std, label_names or n_classes, meta=meta)
+        """Full-batch L-BFGS: `incision.probes.fitting.fit_probe` with one penalty (float64 up to
+        `solvers.FLOAT64_MAX_VALUES` values, float32 above). `y_N` holds class indices 0..C-1;
+        `class_weight="balanced"` weights each class by N / (C * count), as scikit-learn does. Under torch
+        distributed (or with a `reducer`), each process passes its own rows and gets the probe of them all."""
+        from .fitting import fit_probe  # the fitting driver builds LinearProbes, so it imports this module
 
-    @classmethod
-    def _fit_sharded(cls, x_ND, y_N, l2, class_weight, label_names, max_iter, meta) -> LinearProbe:
-        """`fit` over the rows of every process (any counts): standardisation, class counts, loss and
-        gradient are sums over processes, so each process ends with the single-process probe. float64 only."""
-        x = check_activations(x_ND)
-        n = all_sum(torch.tensor(float(x.shape[0]), dtype=torch.float64))
-        if float(n) * x.shape[1] > solvers.FLOAT64_MAX_VALUES:
-            raise ConfigError(
-                f"distributed fit runs in float64, up to {solvers.FLOAT64_MAX_VALUES} values, got "
-                f"{int(n)} x {x.shape[1]}; use the streamed AdamW solver (train_probe solver='adamw')"
-            )
-        mean = all_sum(x.sum(0)) / n
-        std = (all_sum((x - mean).pow(2).sum(0)) / n).sqrt().clamp_min(1e-8)
-        y = check_labels(y_N, x.shape[0], None, one_class_ok=True)[0]
-        n_classes = max(int(all_max(y.max() if len(y) else torch.tensor(-1))) + 1, len(label_names or []))
-        counts = all_sum(torch.bincount(y, minlength=n_classes).double())
-        if (counts > 0).sum() < 2:
-            raise InputError("labels hold one class only over all processes; a probe needs at least two")
-        if label_names is not None and len(label_names) != n_classes:
-            raise InputError(f"{len(label_names)} label names for {n_classes} classes")
-        check_l2(l2)
-        weights = torch.ones(len(y), dtype=torch.float64)
-        if class_weight is not None:  # scikit-learn's balanced weights from the global counts
-            weights = sample_weights(y, n_classes, class_weight)  # checks the value
-            weights = (n / (n_classes * counts.clamp_min(1)))[y]
-        z = (x - mean) / std
-        solution = solvers.lbfgs(z, y, n_classes, l2, weights, max_iter=max_iter, sharded=True)
-        return cls.from_solution(solution, mean, std, label_names or n_classes, meta=meta)
+        options = {"class_weight": class_weight, "label_names": label_names, "max_iter": max_iter}
+        return fit_probe(x_ND, y_N, [l2], meta=meta, reducer=reducer, **options).probe
 
     @classmethod
     def from_solution(cls, solution, mean_D, std_D, labels, **fields) -> LinearProbe:
@@ -146,13 +109,13 @@ class LinearProbe:
         The calibration sees cross-fitted projections (each half projected on the other half's direction):
         in-sample projections separate better than new data will, and would make it overconfident."""
         x = check_activations(x_ND)
-        y, n_classes = check_labels(y_N, x.shape[0], label_names)
-        if n_classes != 2:
-            raise ConfigError(f"a difference-of-means probe separates two classes, got {n_classes}")
+        y, counts_C = check_labels(y_N, x.shape[0], label_names)
+        if len(counts_C) != 2:
+            raise ConfigError(f"a difference-of-means probe separates two classes, got {len(counts_C)}")
         direction, midpoint = diff_means_direction(x, y)
         projection = _cross_fitted_projection(x, y)[:, None]
         scale = projection.std().clamp_min(1e-12)
-        weights = sample_weights(y, 2, class_weight)
+        weights = class_weights(counts_C, class_weight)[y]
         calibration = solvers.lbfgs(projection / scale, y, 2, 1e-6, weights)
         weight = direction[None, :] * calibration.weight_CD[0, 0] / scale
         solution = solvers.Solution(weight, calibration.bias_C - weight @ midpoint)
@@ -308,20 +271,16 @@ def check_activations(x_ND, where: str = "") -> torch.Tensor:
     return x.double()
 
 
-def standardisation(x_ND: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-feature mean and standard deviation (constant features get std 1e-8, so they stay 0)."""
-    return x_ND.mean(0), x_ND.std(0, unbiased=False).clamp_min(1e-8)
-
-
 def check_l2(l2: float) -> None:
     if not (isinstance(l2, int | float) and l2 > 0):
         raise ConfigError(f"l2 must be a positive number, got {l2!r}")
 
 
 def check_labels(
-    y_N, n: int, label_names: list[str] | None, one_class_ok: bool = False
-) -> tuple[torch.Tensor, int]:
-    """Class indices as int64 and the class count; `one_class_ok` for one process's share of the rows."""
+    y_N, n: int, label_names: list[str] | None, reducer: Reducer = LOCAL, one_class_ok: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class indices as int64 and each class's row count (float64) over every process's rows; unless
+    `one_class_ok` (one batch of a stream), they must hold two classes and `label_names` must name them all."""
     y = torch.as_tensor(y_N)
     if y.ndim != 1 or y.shape[0] != n:
         raise InputError(f"labels must be a vector of {n} class indices, got shape {list(y.shape)}")
@@ -331,30 +290,41 @@ def check_labels(
         y = y.long()
     if len(y) and y.min() < 0:
         raise InputError(f"labels must be class indices >= 0, got {int(y.min())}")
-    if one_class_ok:
-        return y, int(y.max()) + 1 if len(y) else 0
-    n_classes = max(int(y.max()) + 1, len(label_names or []))
-    present = torch.bincount(y, minlength=n_classes)
-    if (present > 0).sum() < 2:
-        raise InputError(f"labels hold one class only ({int(y[0])}); a probe needs examples of at least two")
-    if label_names is not None and len(label_names) != n_classes:
-        raise InputError(f"{len(label_names)} label names for {n_classes} classes")
-    return y, n_classes
+    y = y.long()
+    top = int(reducer.max(y.max() if len(y) else torch.tensor(-1)))
+    counts_C = reducer.sum(torch.bincount(y, minlength=max(top + 1, len(label_names or []))).double())
+    if not one_class_ok:
+        check_classes(counts_C, label_names)
+    return y, counts_C
+
+
+def check_classes(counts_C: torch.Tensor, label_names: list[str] | None) -> None:
+    """Rows of at least two classes, and a name for every class when names are given."""
+    present = counts_C.nonzero().flatten().tolist()
+    if len(present) < 2:
+        which = f" ({present[0]})" if present else ""
+        raise InputError(f"labels hold one class only{which}; a probe needs examples of at least two")
+    if label_names is not None and len(label_names) != len(counts_C):
+        raise InputError(f"{len(label_names)} label names for {len(counts_C)} classes")
+
+
+def class_weights(counts_C: torch.Tensor, class_weight: str | None) -> torch.Tensor:
+    """Per-class weights (float64): ones, or "balanced": class c weighs n / (C * count_c), as scikit-learn,
+    with the counts of the training rows (validation and test rows must not move them)."""
+    if class_weight is None:
+        return torch.ones(len(counts_C), dtype=torch.float64)
+    if class_weight != "balanced":
+        raise ConfigError(f"class_weight must be None or 'balanced', got {class_weight!r}")
+    return counts_C.sum() / (len(counts_C) * counts_C.double().clamp_min(1))
 
 
 def sample_weights(
     y: torch.Tensor, n_classes: int, class_weight: str | None, counted: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """Per-example weights; "balanced" weights class c by n / (C * count_c) over `counted` (default `y`):
-    pass the training labels so that validation and test examples do not move the training weights."""
-    if class_weight is None:
-        return torch.ones(y.shape[0], dtype=torch.float64)
-    if class_weight != "balanced":
-        raise ConfigError(f"class_weight must be None or 'balanced', got {class_weight!r}")
+    """Per-example weights of `class_weights` over the counts of `counted` (default `y`): pass the training
+    labels so that validation and test examples do not move the training weights."""
     counted = y if counted is None else counted
-    counts = torch.bincount(counted, minlength=n_classes).double()
-    per_class = counted.shape[0] / (n_classes * counts.clamp_min(1))
-    return per_class[y]
+    return class_weights(torch.bincount(counted, minlength=n_classes).double(), class_weight)[y]
 
 
 def diff_means_direction(x_ND: torch.Tensor, y_N: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

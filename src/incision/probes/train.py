@@ -15,13 +15,15 @@ import numpy as np
 import torch
 
 from ..configs import check_choices
-from ..distributed.ddp import shard_bounds, world
 from ..errors import ConfigError
+from ..reduce import LOCAL, Reducer, local_rows, process_reducer
 from ..store import ActivationStore
-from . import fit as solvers
+from . import solvers
 from .data import ProbeData, Transform, features, padded_sequences, prepare
-from .linear import LinearProbe, check_l2, sample_weights, standardisation
+from .fitting import ProbeFit, choose_penalty, fit_probe
+from .linear import LinearProbe, check_l2, sample_weights
 from .metrics import choose_threshold, evaluate
+from .standardizer import Standardizer
 from .streaming import fit_streaming, predict_rows
 
 log = logging.getLogger(__name__)
@@ -149,21 +151,23 @@ def train_probe(
     """Train a probe on `site` of `store`, choose its penalty and threshold on validation, and evaluate it.
     `transform` maps each batch of token activations [n, width] to the features the probe reads (before
     pooling), e.g. an SAE's latents; it must be fitted already, on training rows only (see
-    `incision.sae.probe_features`)."""
+    `incision.sae.probe_features`). Under torch distributed, the processes share the training (and
+    validation) rows of the logistic solvers and each ends with the same report."""
     config = config or ProbeConfig()
     data = data or config.prepare(store)
+    reducer = process_reducer()
     if _streams(store, site, data, config):
         if transform is not None:
             raise ConfigError(
                 f"a feature transform needs the in-memory solver, but solver {config.solver!r} streams "
                 f"these {len(data.rows_R)} token rows; set solver='lbfgs' (and memory_gb) or use fewer rows"
             )
-        probe, losses, proba = _fit_streamed(store, site, data, config)
+        fitted, proba = _fit_streamed(store, site, data, config, reducer)
     elif config.pooling_or_none == "attention":
-        probe, losses, proba = _fit_attention(store, site, data, config, transform)
+        fitted, proba = _fit_attention(store, site, data, config, transform)
     else:
-        probe, losses, proba = _fit_in_memory(store, site, data, config, transform)
-    chosen = min(losses, key=losses.get) if losses else None
+        fitted, proba = _fit_in_memory(store, site, data, config, transform, reducer)
+    probe, losses, chosen = fitted.probe, fitted.val_loss_by_l2, fitted.l2
     probe.meta.update(_meta(store, site, data, config), l2=chosen)
     if len(data.label_names) == 2:
         criterion = ("recall", 0.95) if config.threshold == "recall95" else config.threshold
@@ -195,7 +199,7 @@ def _streams(store, site: str, data: ProbeData, config: ProbeConfig) -> bool:
             )
         return False
     n_values = len(data.rows_R) * store.width(site)
-    bytes_per_value = 24 if n_values <= solvers.FLOAT64_MAX_VALUES else 12
+    bytes_per_value = 24 if solvers.fits_in_float64(n_values) else 12
     return config.solver == "adamw" or (
         config.solver == "auto" and n_values * bytes_per_value > config.memory_gb * 2**30
     )
@@ -217,9 +221,8 @@ def _weights(data: ProbeData, config: ProbeConfig) -> torch.Tensor:
     return sample_weights(y, len(data.label_names), _class_weight(config), counted=train)
 
 
-def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig, transform=None):
+def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig, transform, reducer: Reducer):
     train, val = data.indices("train"), data.indices("val")
-    n_classes = len(data.label_names)
     y = torch.from_numpy(data.y_N)
     x = features(store, site, data, config.pooling_or_none, transform)
     if config.method == "diff_means":
@@ -227,33 +230,24 @@ def _fit_in_memory(store, site: str, data: ProbeData, config: ProbeConfig, trans
             x[train], y[train], data.label_names, class_weight=_class_weight(config)
         )
         probe.pooling = config.pooling_or_none
-        return probe, {}, _evaluated(data, probe.predict_proba(x).double())
-    dtype = torch.float64 if x.numel() <= solvers.FLOAT64_MAX_VALUES else torch.float32
-    mean, std = standardisation(x[train].to(dtype))
-    z = (x.to(dtype) - mean) / std
-    weights = _weights(data, config)
-    # under torch distributed (float64 fits), each process fits on its share of the training rows; the
-    # rest (features, validation, metrics) is computed whole by every process
-    rank, size = world()
-    sharded = size > 1 and dtype == torch.float64
-    fit_rows = train[slice(*shard_bounds(len(train), rank, size))] if sharded else train
-    losses, solutions, solution = {}, {}, None
-    for l2 in [config.l2] if config.l2 else sorted(L2_GRID, reverse=True):  # strong to weak: warm starts
-        solution = solvers.lbfgs(
-            z[fit_rows], y[fit_rows], n_classes, l2, weights[fit_rows], init=solution, sharded=sharded
-        )
-        logits = z[val] @ solution.weight_CD.T.to(z.dtype) + solution.bias_C.to(z.dtype)
-        losses[l2] = float(solvers.weighted_loss(logits, y[val], weights[val]) / weights[val].sum())
-        solutions[l2] = solution
-    best = solutions[min(losses, key=losses.get)]
-    probe = LinearProbe.from_solution(best, mean, std, data.label_names, pooling=config.pooling_or_none)
-    return probe, losses, _evaluated(data, probe.predict_proba(x).double())  # what the probe says later
+        return ProbeFit(probe, None, {}), _evaluated(data, probe.predict_proba(x).double())
+    # every process computes the features whole and fits on its share of the training and validation rows;
+    # the float32 solver (above FLOAT64_MAX_VALUES training values) runs in one process: each fits them all
+    if not solvers.fits_in_float64(len(train) * x.shape[1]):
+        reducer = LOCAL
+    train, val = train[local_rows(len(train), reducer)], val[local_rows(len(val), reducer)]
+    l2s = [config.l2] if config.l2 else list(L2_GRID)
+    options = {"class_weight": _class_weight(config), "label_names": data.label_names, "reducer": reducer}
+    fitted = fit_probe(x[train], y[train], l2s, val=(x[val], y[val]), **options)
+    fitted.probe.pooling = config.pooling_or_none
+    return fitted, _evaluated(data, fitted.probe.predict_proba(x).double())  # what the probe says later
 
 
 def _fit_attention(store, site: str, data: ProbeData, config: ProbeConfig, transform=None):
     train, val = data.indices("train"), data.indices("val")
     acts, mask = padded_sequences(store, site, data, transform)
-    mean, std = standardisation(acts[train][mask[train]].double())
+    statistics = Standardizer.of(acts[train][mask[train]])
+    mean, std = statistics.mean_D, statistics.std_D
     z = ((acts - mean.float()) / std.float()).masked_fill(~mask[..., None], 0.0)
     y = torch.from_numpy(data.y_N)
     n_classes = len(data.label_names)
@@ -272,21 +266,24 @@ def _fit_attention(store, site: str, data: ProbeData, config: ProbeConfig, trans
         config.lr,
         config.seed,
     )
-    losses, probes = {}, {}
-    for l2, (solution, query) in zip(l2s, fitted, strict=True):
-        probe = LinearProbe.from_solution(
+    probes = [
+        LinearProbe.from_solution(
             solution, mean, std, data.label_names, pooling="attention", query_D=query.float()
         )
-        logits = probe.logits(probe.pool(acts[val], mask[val]))
-        losses[l2] = float(solvers.weighted_loss(logits, y[val], weights[val]) / weights[val].sum())
-        probes[l2] = probe
-    best = probes[min(losses, key=losses.get)]
-    return best, losses, _evaluated(data, best.sequence_proba(acts, mask).double())
+        for solution, query in fitted
+    ]
+    val_logits = [
+        ([probe.logits(probe.pool(acts[val], mask[val])) for probe in probes], y[val], weights[val])
+    ]
+    choice = choose_penalty(l2s, val_logits)
+    best = probes[choice.index]
+    fit = ProbeFit(best, choice.l2, choice.val_loss_by_l2)
+    return fit, _evaluated(data, best.sequence_proba(acts, mask).double())
 
 
-def _fit_streamed(store, site: str, data: ProbeData, config: ProbeConfig):
+def _fit_streamed(store, site: str, data: ProbeData, config: ProbeConfig, reducer: Reducer):
     l2s = [config.l2] if config.l2 else list(L2_GRID)
-    probe, losses = fit_streaming(
+    fitted = fit_streaming(
         store,
         site,
         data,
@@ -296,13 +293,12 @@ def _fit_streamed(store, site: str, data: ProbeData, config: ProbeConfig):
         config.batch_size,
         config.lr,
         config.seed,
+        reducer,
     )
     evaluated = {s: idx for s, idx in data.splits.items() if s != "train"}
-    return (
-        probe,
-        losses,
-        {s: predict_rows(store, site, data.rows_R[idx], probe) for s, idx in evaluated.items()},
-    )
+    return fitted, {
+        s: predict_rows(store, site, data.rows_R[idx], fitted.probe) for s, idx in evaluated.items()
+    }
 
 
 def _class_weight(config: ProbeConfig) -> str | None:

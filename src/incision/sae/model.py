@@ -3,7 +3,9 @@
 `s` is 1 unless the config normalises activations (one factor, set from data before training). `act` is
 the variant's (topk, batchtopk, relu, jumprelu; see variants.py). Decoder rows are kept at unit norm
 during training. Knows nothing of models: it reads activation tensors [N, d_in]. A `topk` forward keeps the
-latents sparse (topk_kernels.py); other variants form dense [B, d_sae] latents.
+latents sparse (topk_kernels.py); other variants form dense [B, d_sae] latents. A trainer that spreads each
+batch over processes passes a `reducer` (incision.reduce) to `forward` and `record_batch`; nothing here
+knows how the processes talk.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..distributed.ddp import all_max, world
 from ..errors import ConfigError, InputError
+from ..reduce import LOCAL, Reducer
 from .config import SAEConfig
 from .topk_kernels import TopKLatents, sparse_decode
 from .variants import VARIANTS, Variant, batch_mean, batch_variance
@@ -75,9 +77,6 @@ class SparseAutoencoder(nn.Module):
         self.register_buffer("input_scale", torch.ones((), dtype=dtype))
         self.register_buffer("tokens_since_fired_F", torch.zeros(cfg.d_sae, dtype=torch.int64))
         self.variant.add_state(self)
-        # True while `train_sae` feeds each process a shard of every batch: losses and metrics are then
-        # this shard's share of the global batch's, and batch statistics are reduced over processes
-        self.sharded = False
         if device is not None:
             self.to(device)
 
@@ -110,8 +109,10 @@ class SparseAutoencoder(nn.Module):
             raise InputError(f"latents must have {self.cfg.d_sae} columns, got shape {list(latents.shape)}")
         return (latents.to(self.dtype) @ self.W_dec_FD + self.b_dec_D) / self.input_scale
 
-    def forward(self, x_BD: torch.Tensor) -> SAEOutput:
-        """Reconstruction, latents and losses of a batch [B, d_in]."""
+    def forward(self, x_BD: torch.Tensor, reducer: Reducer = LOCAL) -> SAEOutput:
+        """Reconstruction, latents and losses of a batch [B, d_in]. With a `reducer` over processes that
+        each hold an equal share of the batch, `x_BD` is this share: batch statistics are the whole batch's,
+        and losses and metrics this share's part of the whole batch's (the parts sum to it)."""
         x = self._check_input(x_BD)
         if x.ndim != 2:
             raise InputError(f"forward takes a batch of shape [B, {self.cfg.d_in}], got {list(x.shape)}")
@@ -122,18 +123,18 @@ class SparseAutoencoder(nn.Module):
             scaled_recon_BD = (
                 sparse_decode(latents.indices_BK, latents.values_BK, self.W_dec_FD) + self.b_dec_D
             )
-            terms = variant.sparse_loss_terms(self, scaled_BD, scaled_recon_BD)
+            terms = variant.sparse_loss_terms(self, scaled_BD, scaled_recon_BD, reducer)
         else:
             pre_BF = (scaled_BD - self.b_dec_D) @ self.W_enc_DF + self.b_enc_F
-            latents = variant.activate(self, pre_BF)
+            latents = variant.activate(self, pre_BF, reducer)
             scaled_recon_BD = latents @ self.W_dec_FD + self.b_dec_D
-            terms = variant.loss_terms(self, scaled_BD, pre_BF, latents, scaled_recon_BD)
+            terms = variant.loss_terms(self, scaled_BD, pre_BF, latents, scaled_recon_BD, reducer)
         recon_BD = scaled_recon_BD / self.input_scale
         with torch.no_grad():
             error = (recon_BD - x).pow(2)
-            variance = batch_variance(x, self.sharded).clamp_min(torch.finfo(x.dtype).tiny)
-            mse = batch_mean(error.mean(-1), True) if self.sharded else error.mean()
-            metrics = {"mse": mse, "fvu": error.sum() / variance, "l0": _l0(latents, self.sharded)}
+            variance = batch_variance(x, reducer).clamp_min(torch.finfo(x.dtype).tiny)
+            mse = error.mean() / reducer.size  # equal shares: this share's part of the batch's mean
+            metrics = {"mse": mse, "fvu": error.sum() / variance, "l0": _l0(latents, reducer)}
         total = terms.reconstruction + terms.sparsity + self.cfg.aux_coefficient * terms.aux
         losses = SAELosses(total, terms.reconstruction, terms.sparsity, terms.aux, **metrics)
         return SAEOutput(recon_BD, latents, losses)
@@ -154,18 +155,16 @@ class SparseAutoencoder(nn.Module):
         return self.tokens_since_fired_F >= self.cfg.dead_after_tokens
 
     @torch.no_grad()
-    def record_batch(self, latents: torch.Tensor | TopKLatents) -> None:
+    def record_batch(self, latents: torch.Tensor | TopKLatents, reducer: Reducer = LOCAL) -> None:
         """After a training step: count tokens since each latent last fired; let the variant learn.
-        `latents` is a forward's `SAEOutput.latents`."""
+        `latents` is a forward's `SAEOutput.latents` (with a `reducer`, this process's equal share)."""
         sparse = isinstance(latents, TopKLatents)
         fired_F = latents.fired_F() if sparse else (latents != 0).any(0)
-        n_tokens = (latents.values_BK if sparse else latents).shape[0]
-        if self.sharded:  # fired anywhere in the global batch, which is this shard times the world size
-            fired_F = all_max(fired_F.to(torch.int32)).bool()
-            n_tokens *= world()[1]
+        n_tokens = (latents.values_BK if sparse else latents).shape[0] * reducer.size
+        fired_F = reducer.max(fired_F.to(torch.int32)).bool()  # fired anywhere in the whole batch
         self.tokens_since_fired_F += n_tokens
         self.tokens_since_fired_F[fired_F] = 0
-        self.variant.observe(self, latents)
+        self.variant.observe(self, latents, reducer)
 
     @torch.no_grad()
     def normalise_decoder_(self) -> None:
@@ -200,13 +199,10 @@ class SparseAutoencoder(nn.Module):
             raise ConfigError(f"b_dec must be 'geometric_median', 'mean' or 'zeros', got {b_dec!r}")
 
 
-def _l0(latents: torch.Tensor | TopKLatents, sharded: bool = False) -> torch.Tensor:
-    if sharded:
-        values = latents.values_BK if isinstance(latents, TopKLatents) else latents
-        return batch_mean((values != 0).sum(-1).float(), True)
-    if isinstance(latents, TopKLatents):
-        return latents.l0()
-    return (latents != 0).sum(-1).float().mean()
+def _l0(latents: torch.Tensor | TopKLatents, reducer: Reducer = LOCAL) -> torch.Tensor:
+    """Active latents per token: this share's part of the whole batch's mean."""
+    values = latents.values_BK if isinstance(latents, TopKLatents) else latents
+    return batch_mean((values != 0).sum(-1).float(), reducer)
 
 
 def geometric_median(x_ND: torch.Tensor, max_iter: int = 200, tol: float = 1e-9) -> torch.Tensor:

@@ -20,8 +20,8 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from ..configs import check_choices
-from ..distributed.ddp import all_max, all_min, all_sum, shard_batch, world
 from ..errors import ConfigError, InputError
+from ..reduce import Reducer, local_rows, process_reducer
 from . import checkpoint as ckpt
 from .config import SAEConfig
 from .model import SAELosses, SAEOutput, SparseAutoencoder
@@ -128,21 +128,22 @@ def train_sae(
     there is restored and the stream fast-forwarded past the tokens it had trained on.
 
     Under torch distributed (W processes), each reads the same stream and trains on its 1/W of each batch
-    through DistributedDataParallel, batch statistics reduced over processes: the run equals a single-process
-    one with the same `batch_size`. Rank 0 alone writes files, runs the callbacks and shows progress."""
+    through DistributedDataParallel, batch statistics reduced over processes (the SAE gets the group's
+    reducer): the run equals a single-process one with the same `batch_size`. Rank 0 alone writes files,
+    runs the callbacks and shows progress."""
     cfg = cfg or SAETrainConfig()
     if isinstance(sae, SAEConfig):
         sae = SparseAutoencoder(sae, seed=cfg.seed)
-    rank, size = world()
-    if cfg.batch_size % size:
-        raise ConfigError(f"batch_size ({cfg.batch_size}) must be divisible by the {size} processes")
-    main = rank == 0
+    reducer = process_reducer()
+    if cfg.batch_size % reducer.size:
+        raise ConfigError(f"batch_size ({cfg.batch_size}) must be divisible by the {reducer.size} processes")
+    main = reducer.rank == 0
     out_dir = Path(out_dir) if out_dir is not None else None
     optimizer = make_optimizer(sae, cfg)
     step, tokens = _start(sae, optimizer, cfg, out_dir, resume)
     metrics = MetricsLog(out_dir if main else None, start_step=step, tensorboard=cfg.tensorboard and main)
     sae.train()
-    engine = _engine(sae, size)
+    engine = _engine(sae, reducer)
     show = cfg.progress and main
     bar = tqdm(total=cfg.total_steps, initial=step, disable=not show, unit="step", desc="sae")
     started, started_tokens = time.perf_counter(), tokens
@@ -156,8 +157,9 @@ def train_sae(
                 break
             x_BD = x_BD.to(device=sae.device, dtype=sae.dtype)
             if step == 0:
-                _first_batch(sae, x_BD, cfg)
-            metrics.add(_step(engine, sae, optimizer, shard_batch(x_BD, rank, size), cfg.lr_at(step)))
+                _first_batch(sae, x_BD, cfg, reducer)
+            share_BD = x_BD[local_rows(x_BD.shape[0], reducer)]
+            metrics.add(_step(engine, sae, optimizer, share_BD, cfg.lr_at(step), reducer))
             step, tokens = step + 1, tokens + x_BD.shape[0]
             bar.update(1)
             if step % cfg.log_every == 0 or step == cfg.total_steps:
@@ -171,17 +173,16 @@ def train_sae(
     finally:
         bar.close()
         metrics.close()
-        sae.sharded = False
     sae.eval()
     return TrainResult(sae, step, tokens, metrics.last, out_dir)
 
 
-def _first_batch(sae: SparseAutoencoder, x_BD: torch.Tensor, cfg: SAETrainConfig) -> None:
+def _first_batch(sae: SparseAutoencoder, x_BD: torch.Tensor, cfg: SAETrainConfig, reducer: Reducer) -> None:
     """b_dec and the input scale from the first batch, which every process holds whole (so they agree);
     under torch distributed, first check that the processes do read the same stream."""
-    if sae.sharded:
+    if reducer.size > 1:
         total = x_BD.double().sum()
-        if not torch.equal(all_max(total), all_min(total)):
+        if not torch.equal(reducer.max(total), reducer.min(total)):
             raise InputError(
                 "the processes read different first batches; give every process the same stream (same "
                 "source and shuffle seed): each trains on its share of every batch"
@@ -196,34 +197,33 @@ def _checkpoint(out_dir: Path, sae, optimizer, step: int, tokens: int, cfg: SAET
         ckpt.prune_checkpoints(out_dir, cfg.keep_checkpoints)
 
 
-def _engine(sae: SparseAutoencoder, size: int) -> torch.nn.Module:
+def _engine(sae: SparseAutoencoder, reducer: Reducer) -> torch.nn.Module:
     """What the step calls: the SAE itself alone, else the SAE wrapped in DistributedDataParallel (gradients
     averaged over processes; the counters are kept equal by `record_batch`, so no buffer broadcasts)."""
-    if size == 1:
+    if reducer.size == 1:
         return sae
-    sae.sharded = True
     device_ids = [sae.device.index] if sae.device.type == "cuda" else None
     return DistributedDataParallel(sae, device_ids=device_ids, forward_sync_buffers=False)
 
 
-def _step(engine, sae: SparseAutoencoder, optimizer: torch.optim.Optimizer, x_BD: torch.Tensor, lr: float):
-    output = engine(x_BD)
+def _step(engine, sae: SparseAutoencoder, optimizer, x_BD: torch.Tensor, lr: float, reducer: Reducer):
+    output = engine(x_BD, reducer=reducer)
     optimizer.zero_grad(set_to_none=True)
-    # sharded, the loss is this shard's share of the global loss; DDP averages gradients, so scale back up
-    (output.losses.total * world()[1] if sae.sharded else output.losses.total).backward()
+    # the loss is this share's part of the whole batch's; DDP averages gradients, so scale back up
+    (output.losses.total * reducer.size).backward()
     sae.project_decoder_grad_()
     for group in optimizer.param_groups:
         group["lr"] = lr
     optimizer.step()
     sae.normalise_decoder_()
-    sae.record_batch(output.latents)
-    return _global_output(output) if sae.sharded else output
+    sae.record_batch(output.latents, reducer)
+    return _global_output(output, reducer) if reducer.size > 1 else output
 
 
-def _global_output(output: SAEOutput) -> SAEOutput:
-    """The output with each loss term and metric summed over processes: the global batch's values."""
+def _global_output(output: SAEOutput, reducer: Reducer) -> SAEOutput:
+    """The output with each loss term and metric summed over processes: the whole batch's values."""
     terms = [getattr(output.losses, f.name).detach().double() for f in fields(SAELosses)]
-    summed = all_sum(torch.stack(terms))
+    summed = reducer.sum(torch.stack(terms))
     return SAEOutput(output.reconstruction_BD, output.latents, SAELosses(*summed.unbind()))
 
 

@@ -13,6 +13,11 @@ Loss conventions (all computed on the SAE's own input scale, see `normalise_acti
 - jumprelu (Rajamanoharan et al. 2024): the same squared error plus `l0_coefficient` x the number of active
   latents, whose gradient reaches the thresholds through a rectangle-kernel pseudo-derivative of width
   `jumprelu_bandwidth`. Thresholds are learned in log space (always positive).
+
+Whatever depends on the whole batch (the normalisers, batchtopk's cut and threshold) goes through the
+`reducer` the trainer passes: `LOCAL` (the default) when this process holds the batch, a torch distributed
+one when each process holds an equal share of it. Loss terms are then this share's part of the batch's
+loss, so that the parts sum to it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 import torch
 from torch import nn
 
-from ..distributed.ddp import all_gather_cat, all_min, all_sum, world
+from ..reduce import LOCAL, Reducer
 from .topk_kernels import TopKLatents, sparse_decode, topk_encode
 
 if TYPE_CHECKING:
@@ -44,7 +49,8 @@ class LossTerms(NamedTuple):
 
 
 class Variant:
-    """The interface; subclasses override what they need."""
+    """The interface; subclasses override what they need. Methods that see a training batch take the
+    `reducer` over the processes that share it."""
 
     name: ClassVar[str]
     saelens_architecture: ClassVar[str]  # what SAELens calls the inference form of this SAE
@@ -54,20 +60,22 @@ class Variant:
     def add_state(self, sae: SparseAutoencoder) -> None:
         """Register extra parameters or buffers on a new SAE."""
 
-    def activate(self, sae: SparseAutoencoder, pre_BF: torch.Tensor) -> torch.Tensor:
+    def activate(
+        self, sae: SparseAutoencoder, pre_BF: torch.Tensor, reducer: Reducer = LOCAL
+    ) -> torch.Tensor:
         raise NotImplementedError
 
-    def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD) -> LossTerms:
+    def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD, reducer: Reducer = LOCAL) -> LossTerms:
         raise NotImplementedError
 
     def encode_sparse(self, sae: SparseAutoencoder, x_BD: torch.Tensor) -> TopKLatents:
         raise NotImplementedError
 
-    def sparse_loss_terms(self, sae, x_BD, recon_BD) -> LossTerms:
+    def sparse_loss_terms(self, sae, x_BD, recon_BD, reducer: Reducer = LOCAL) -> LossTerms:
         raise NotImplementedError
 
     @torch.no_grad()
-    def observe(self, sae: SparseAutoencoder, latents_BF: torch.Tensor) -> None:
+    def observe(self, sae: SparseAutoencoder, latents_BF: torch.Tensor, reducer: Reducer = LOCAL) -> None:
         """Learn from a training batch outside the gradient (after the optimiser step)."""
 
     def threshold_F(self, sae: SparseAutoencoder) -> torch.Tensor | None:
@@ -76,39 +84,32 @@ class Variant:
 
 
 def normalised_mse(
-    prediction_BD: torch.Tensor, target_BD: torch.Tensor, sharded: bool = False
+    prediction_BD: torch.Tensor, target_BD: torch.Tensor, reducer: Reducer = LOCAL
 ) -> torch.Tensor:
-    """||prediction - target||^2 / ||target - mean(target)||^2 over the batch (the FVU of the batch).
-    `sharded`: the batch is split over processes; this is the local rows' share of the global value (the
-    variance is the global batch's), so the shares sum to the single-process loss."""
-    variance = batch_variance(target_BD, sharded)
+    """||prediction - target||^2 / ||target - mean(target)||^2 over the batch (the FVU of the batch): the local
+    rows' part of it, over the variance of the whole batch, so the processes' parts sum to it."""
+    variance = batch_variance(target_BD, reducer)
     return (prediction_BD - target_BD).pow(2).sum() / variance.clamp_min(torch.finfo(variance.dtype).tiny)
 
 
-def batch_variance(x_BD: torch.Tensor, sharded: bool = False) -> torch.Tensor:
-    """||x - mean(x)||^2 summed over the batch; `sharded`: over every process's rows (no gradient)."""
-    if not sharded:
-        return (x_BD - x_BD.mean(0)).pow(2).sum()
-    with torch.no_grad():
-        n_rows = all_sum(torch.tensor(x_BD.shape[0], dtype=x_BD.dtype, device=x_BD.device))
-        mean_D = all_sum(x_BD.sum(0)) / n_rows
-        return all_sum((x_BD - mean_D).pow(2).sum())
+def batch_variance(x_BD: torch.Tensor, reducer: Reducer = LOCAL) -> torch.Tensor:
+    """||x - mean(x)||^2 summed over the whole batch, whose shares all have this process's row count (the
+    trainer splits batches evenly); with several processes, detached."""
+    mean_D = reducer.sum(x_BD.mean(0)) / reducer.size  # the mean of equal shares' means
+    return reducer.sum((x_BD - mean_D).pow(2).sum())
 
 
-def batch_mean(values_B: torch.Tensor, sharded: bool = False) -> torch.Tensor:
-    """Mean over the batch; `sharded`: the local rows' share of the mean over the global batch, whose
-    shards all have this process's row count (the trainer splits batches evenly)."""
-    if not sharded:
-        return values_B.mean()
-    return values_B.sum() / (values_B.shape[0] * world()[1])
+def batch_mean(values_B: torch.Tensor, reducer: Reducer = LOCAL) -> torch.Tensor:
+    """The local rows' part of the mean over the whole batch (equal shares): the mean itself for `LOCAL`."""
+    return values_B.mean() / reducer.size
 
 
-def squared_error(recon_BD: torch.Tensor, x_BD: torch.Tensor, sharded: bool = False) -> torch.Tensor:
+def squared_error(recon_BD: torch.Tensor, x_BD: torch.Tensor, reducer: Reducer = LOCAL) -> torch.Tensor:
     """Squared error summed over features, averaged over the batch."""
-    return batch_mean((recon_BD - x_BD).pow(2).sum(-1), sharded)
+    return batch_mean((recon_BD - x_BD).pow(2).sum(-1), reducer)
 
 
-def aux_k_loss(sae: SparseAutoencoder, x_BD, pre_BF, recon_BD) -> torch.Tensor:
+def aux_k_loss(sae: SparseAutoencoder, x_BD, pre_BF, recon_BD, reducer: Reducer = LOCAL) -> torch.Tensor:
     """The auxiliary-k loss of Gao et al. (2024): 0 when no latent is dead or the SAE is not training."""
     dead_F = sae.dead_mask_F()
     n_dead = int(dead_F.sum())
@@ -118,10 +119,10 @@ def aux_k_loss(sae: SparseAutoencoder, x_BD, pre_BF, recon_BD) -> torch.Tensor:
     values_BK, indices_BK = pre_BF.masked_fill(~dead_F, -torch.inf).topk(k_aux, dim=-1)
     dead_latents_BF = torch.zeros_like(pre_BF).scatter(-1, indices_BK, values_BK.relu())
     residual_BD = (x_BD - recon_BD).detach()
-    return normalised_mse(dead_latents_BF @ sae.W_dec_FD, residual_BD, sae.sharded)
+    return normalised_mse(dead_latents_BF @ sae.W_dec_FD, residual_BD, reducer)
 
 
-def sparse_aux_k_loss(sae: SparseAutoencoder, x_BD, recon_BD) -> torch.Tensor:
+def sparse_aux_k_loss(sae: SparseAutoencoder, x_BD, recon_BD, reducer: Reducer = LOCAL) -> torch.Tensor:
     """`aux_k_loss` computing pre-activations of the dead latents only."""
     dead_N = sae.dead_mask_F().nonzero().squeeze(1)
     if not sae.training or dead_N.numel() == 0 or sae.cfg.aux_coefficient == 0:
@@ -129,7 +130,7 @@ def sparse_aux_k_loss(sae: SparseAutoencoder, x_BD, recon_BD) -> torch.Tensor:
     pre_BN = (x_BD - sae.b_dec_D) @ sae.W_enc_DF[:, dead_N] + sae.b_enc_F[dead_N]
     values_BK, which_BK = pre_BN.topk(min(sae.cfg.aux_k, dead_N.numel()), dim=-1, sorted=False)
     dead_recon_BD = sparse_decode(dead_N[which_BK], values_BK.relu(), sae.W_dec_FD)
-    return normalised_mse(dead_recon_BD, (x_BD - recon_BD).detach(), sae.sharded)
+    return normalised_mse(dead_recon_BD, (x_BD - recon_BD).detach(), reducer)
 
 
 @register
@@ -141,22 +142,22 @@ class TopK(Variant):
     uses_k = True
     sparse = True  # forward never forms dense latents (topk_kernels.py); `activate` serves `encode`
 
-    def activate(self, sae, pre_BF):
+    def activate(self, sae, pre_BF, reducer=LOCAL):
         values_BK, indices_BK = pre_BF.topk(sae.cfg.k, dim=-1)
         return torch.zeros_like(pre_BF).scatter(-1, indices_BK, values_BK.relu())
 
-    def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD):
+    def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD, reducer=LOCAL):
         zero = pre_BF.new_zeros(())
-        recon = normalised_mse(recon_BD, x_BD, sae.sharded)
-        return LossTerms(recon, zero, aux_k_loss(sae, x_BD, pre_BF, recon_BD))
+        recon = normalised_mse(recon_BD, x_BD, reducer)
+        return LossTerms(recon, zero, aux_k_loss(sae, x_BD, pre_BF, recon_BD, reducer))
 
     def encode_sparse(self, sae, x_BD):
         return topk_encode(x_BD, sae.b_dec_D, sae.W_enc_DF, sae.b_enc_F, sae.cfg.k)
 
-    def sparse_loss_terms(self, sae, x_BD, recon_BD):
+    def sparse_loss_terms(self, sae, x_BD, recon_BD, reducer=LOCAL):
         zero = x_BD.new_zeros(())
-        recon = normalised_mse(recon_BD, x_BD, sae.sharded)
-        return LossTerms(recon, zero, sparse_aux_k_loss(sae, x_BD, recon_BD))
+        recon = normalised_mse(recon_BD, x_BD, reducer)
+        return LossTerms(recon, zero, sparse_aux_k_loss(sae, x_BD, recon_BD, reducer))
 
 
 @register
@@ -173,28 +174,23 @@ class BatchTopK(TopK):
         sae.register_buffer("threshold", torch.zeros((), dtype=torch.float64))
         sae.register_buffer("threshold_updates", torch.zeros((), dtype=torch.int64))
 
-    def activate(self, sae, pre_BF):
+    def activate(self, sae, pre_BF, reducer=LOCAL):
         acts_BF = pre_BF.relu()
         if not sae.training:
             return acts_BF * (pre_BF > sae.threshold.to(pre_BF.dtype))
-        if sae.sharded:
-            return acts_BF * (acts_BF >= _global_kth_largest(acts_BF, sae.cfg.k))
-        n_keep = min(sae.cfg.k * pre_BF.shape[0], pre_BF.numel())
+        if reducer.size > 1:  # the batch is spread over processes: keep what reaches the whole batch's cut
+            return acts_BF * (acts_BF >= _batch_kth_largest(acts_BF, sae.cfg.k, reducer))
+        n_keep = min(sae.cfg.k * pre_BF.shape[0], pre_BF.numel())  # exactly k x B entries, ties or not
         values, indices = acts_BF.flatten().topk(n_keep)
         return torch.zeros_like(acts_BF).flatten().scatter(0, indices, values).view_as(acts_BF)
 
     @torch.no_grad()
-    def observe(self, sae, latents_BF):
+    def observe(self, sae, latents_BF, reducer=LOCAL):
         active = latents_BF[latents_BF > 0]
-        if sae.sharded:  # the smallest active value of the global batch (inf: none is active)
-            local = active.min() if active.numel() else latents_BF.new_tensor(torch.inf)
-            smallest = all_min(local)
-            if not torch.isfinite(smallest):
-                return
-        elif active.numel() == 0:
+        # the smallest active value of the whole batch (inf: none is active)
+        smallest = reducer.min(active.min() if active.numel() else latents_BF.new_tensor(torch.inf))
+        if not torch.isfinite(smallest):
             return
-        else:
-            smallest = active.min()
         sae.threshold_updates += 1
         # a plain mean over the first 1/rate batches, then an exponential moving average
         weight = max(1.0 / float(sae.threshold_updates), sae.cfg.batchtopk_threshold_rate)
@@ -204,15 +200,14 @@ class BatchTopK(TopK):
         return sae.threshold.to(sae.b_enc_F.dtype).expand(sae.cfg.d_sae)
 
 
-def _global_kth_largest(acts_BF: torch.Tensor, k: int) -> torch.Tensor:
-    """The (k x global rows)-th largest entry of the global batch of `acts_BF` (sharded evenly), or the
-    smallest positive float when fewer entries are positive: keeping entries >= it keeps what a
-    single-process batch top-k keeps (up to exact ties at the cut; kept zeros are zeros either way)."""
+def _batch_kth_largest(acts_BF: torch.Tensor, k: int, reducer: Reducer) -> torch.Tensor:
+    """The (k x rows)-th largest entry of the whole batch of `acts_BF` (equal shares), or the smallest
+    positive float when fewer entries are positive: keeping entries >= it keeps what a single-process
+    batch top-k keeps (up to exact ties at the cut; kept zeros are zeros either way)."""
     with torch.no_grad():
-        size = world()[1]
-        n_keep = min(k * acts_BF.shape[0] * size, acts_BF.numel() * size)
+        n_keep = min(k * acts_BF.shape[0], acts_BF.numel()) * reducer.size
         local = acts_BF.flatten().topk(min(n_keep, acts_BF.numel())).values
-        cut = all_gather_cat(local).topk(n_keep).values[-1]
+        cut = reducer.cat(local).topk(n_keep).values[-1]
         return cut.clamp_min(torch.finfo(acts_BF.dtype).tiny)
 
 
@@ -223,12 +218,12 @@ class ReLU(Variant):
     name = "relu"
     saelens_architecture = "standard"
 
-    def activate(self, sae, pre_BF):
+    def activate(self, sae, pre_BF, reducer=LOCAL):
         return pre_BF.relu()
 
-    def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD):
-        l1 = batch_mean((latents_BF * sae.W_dec_FD.norm(dim=-1)).sum(-1), sae.sharded)
-        error = squared_error(recon_BD, x_BD, sae.sharded)
+    def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD, reducer=LOCAL):
+        l1 = batch_mean((latents_BF * sae.W_dec_FD.norm(dim=-1)).sum(-1), reducer)
+        error = squared_error(recon_BD, x_BD, reducer)
         return LossTerms(error, sae.cfg.l1_coefficient * l1, pre_BF.new_zeros(()))
 
 
@@ -282,13 +277,13 @@ class JumpReLU(Variant):
         start = torch.log(torch.tensor(sae.cfg.jumprelu_init_threshold, dtype=sae.W_enc_DF.dtype))
         sae.log_threshold_F = nn.Parameter(start.expand(sae.cfg.d_sae).clone())
 
-    def activate(self, sae, pre_BF):
+    def activate(self, sae, pre_BF, reducer=LOCAL):
         return _JumpReLU.apply(pre_BF, self.threshold_F(sae), sae.cfg.jumprelu_bandwidth)
 
-    def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD):
+    def loss_terms(self, sae, x_BD, pre_BF, latents_BF, recon_BD, reducer=LOCAL):
         steps_BF = _Step.apply(pre_BF, self.threshold_F(sae), sae.cfg.jumprelu_bandwidth)
-        l0 = batch_mean(steps_BF.sum(-1), sae.sharded)
-        error = squared_error(recon_BD, x_BD, sae.sharded)
+        l0 = batch_mean(steps_BF.sum(-1), reducer)
+        error = squared_error(recon_BD, x_BD, reducer)
         return LossTerms(error, sae.cfg.l0_coefficient * l0, pre_BF.new_zeros(()))
 
     def threshold_F(self, sae):

@@ -3,11 +3,14 @@
 Every solver minimises the same objective, the one scikit-learn's `LogisticRegression(C=1 / l2)` uses:
 `sum_i w_i * cross_entropy_i + l2 / 2 * ||W||^2` (bias not penalised), scaled by 1 / N so that its size
 does not depend on N (the minimiser is unchanged). Binary problems have one output, softmax problems one
-per class. Nothing here knows about models, stores or sites.
+per class. Nothing here knows about models, stores or sites. With a `reducer` over processes (each holding
+its own rows), the data terms of the loss and gradient are summed over processes, so that every process
+takes the same steps to the single-process solution.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -16,12 +19,18 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..distributed.ddp import all_sum, sharded_backward, world
 from ..errors import ConfigError
+from ..reduce import LOCAL, Reducer, sum_into_
+from .standardizer import Standardizer
 
-# Up to this many feature values a fit runs in float64 (scikit-learn parity to 1e-3); above, in float32
-# with the preconditioned solver (~5e-4 from the float64 optimum, several times faster).
+# Up to this many feature values (training rows x width) a fit runs in float64 (scikit-learn parity to 1e-3);
+# above, in float32 with the preconditioned solver (~5e-4 from the float64 optimum, several times faster).
 FLOAT64_MAX_VALUES = 2_000_000
+
+
+def fits_in_float64(n_values: int) -> bool:
+    """Whether a fit on `n_values` feature values runs in float64 (else float32): see FLOAT64_MAX_VALUES."""
+    return n_values <= FLOAT64_MAX_VALUES
 
 
 @dataclass
@@ -45,6 +54,18 @@ def weighted_loss(logits_NC: torch.Tensor, y_N: torch.Tensor, sample_weight_N: t
     return (losses * sample_weight_N).sum()
 
 
+def reduced_backward(
+    data_sum: torch.Tensor, penalty: torch.Tensor, params: list, n: float, reducer: Reducer = LOCAL
+) -> torch.Tensor:
+    """Backward of the objective `(sum of the data terms of every process's rows) / n + penalty`, where
+    `data_sum` is this process's sum: the data gradients are summed over processes and the penalty's added
+    once, so every process holds the whole gradient. Returns the objective (detached)."""
+    (data_sum / n).backward()
+    sum_into_([p.grad for p in params], reducer)
+    penalty.backward()
+    return reducer.sum(data_sum.detach()) / n + penalty.detach()
+
+
 def lbfgs(
     z_ND: torch.Tensor,
     y_N: torch.Tensor,
@@ -56,7 +77,7 @@ def lbfgs(
     tolerance: float | None = None,
     shift_D: torch.Tensor | None = None,
     scale_D: torch.Tensor | None = None,
-    sharded: bool = False,
+    reducer: Reducer = LOCAL,
 ) -> Solution:
     """Full-batch L-BFGS, in `z_ND`'s precision; stops once every gradient entry is within `tolerance`.
 
@@ -64,11 +85,10 @@ def lbfgs(
     float64 (the default for small inputs): torch's L-BFGS with a strong-Wolfe line search to 1e-9, which
     matches scikit-learn to 1e-3 in probability. Any other precision (big inputs): `_preconditioned_lbfgs`,
     in float32 and to 1e-5 unless told otherwise.
-    `sharded` (torch distributed): each process holds its own rows; loss and gradient are summed over
-    processes, so every process takes the same steps to the single-process solution (float64 only).
+    With a `reducer` over several processes, each holds its own rows (float64 only).
     """
     if z_ND.dtype != torch.float64:
-        if sharded:
+        if reducer.size > 1:
             raise ConfigError(
                 f"distributed L-BFGS runs in float64 only, got {z_ND.dtype}; use the streamed AdamW solver"
             )
@@ -78,7 +98,7 @@ def lbfgs(
     if shift_D is not None:
         z_ND = (z_ND - shift_D) / scale_D
     dtype = z_ND.dtype
-    n = int(all_sum(torch.tensor(z_ND.shape[0]))) if sharded else z_ND.shape[0]
+    n = int(reducer.sum(torch.tensor(z_ND.shape[0])))
     shape = (n_outputs(n_classes), z_ND.shape[1])
     weight = (init.weight_CD.to(dtype) if init else torch.zeros(shape, dtype=dtype)).clone().requires_grad_()
     bias = (init.bias_C.to(dtype) if init else torch.zeros(shape[0], dtype=dtype)).clone().requires_grad_()
@@ -94,13 +114,8 @@ def lbfgs(
 
     def closure():
         optimizer.zero_grad()
-        if sharded:
-            data = weighted_loss(z_ND @ weight.T + bias, y_N, sample_weight)
-            return sharded_backward(data, 0.5 * l2 * weight.pow(2).sum() / n, [weight, bias], n)
-        loss = weighted_loss(z_ND @ weight.T + bias, y_N, sample_weight) + 0.5 * l2 * weight.pow(2).sum()
-        loss = loss / n
-        loss.backward()
-        return loss
+        data = weighted_loss(z_ND @ weight.T + bias, y_N, sample_weight)
+        return reduced_backward(data, 0.5 * l2 * weight.pow(2).sum() / n, [weight, bias], n, reducer)
 
     optimizer.step(closure)
     return Solution(weight.detach(), bias.detach())
@@ -258,23 +273,20 @@ def _preconditioned_lbfgs(x_ND, y_N, n_classes, l2, sample_weight_N, init, max_i
     return Solution(theta[:width].T.contiguous(), theta[width].clone())
 
 
-def chunked_standardisation(x_ND: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """Per-feature mean and standard deviation of float32 `x_ND` (constant features get std 1e-8), without
-    a float64 or a centred copy of it; None if it holds NaN or inf (which make their column's sum so)."""
-    mean = x_ND.sum(0) / x_ND.shape[0]
-    if not torch.isfinite(mean).all():
-        return None
-    step = max(1, _CHUNK_VALUES // x_ND.shape[1])
+def statistics(x_ND: torch.Tensor) -> Standardizer:
+    """The `Standardizer` of in-memory rows, read in cache-sized chunks over the torch threads (see
+    `_row_blocks`), without a float64 or a centred copy of `x_ND`."""
+    step = max(1, _CHUNK_VALUES // max(1, x_ND.shape[1]))
 
     def block(start, end):
-        squares = torch.zeros(x_ND.shape[1], dtype=torch.float64)
+        part = Standardizer.empty(x_ND.shape[1], x_ND.device)
         for lo in range(start, end, step):
-            squares += (x_ND[lo : min(lo + step, end)] - mean).square_().sum(0).double()
-        return squares
+            part.update(x_ND[lo : min(lo + step, end)])
+        return part
 
     with _row_blocks() as map_rows:
-        squares = sum(map_rows(block, x_ND.shape[0]))
-    return mean, (squares / x_ND.shape[0]).sqrt().float().clamp_min(1e-8)
+        parts = map_rows(block, x_ND.shape[0])
+    return functools.reduce(Standardizer.merge, parts)
 
 
 @contextmanager
@@ -307,14 +319,15 @@ def adamw_stream(
     epochs: int = 4,
     lr: float = 1e-2,
     steps_per_epoch: int | None = None,
+    reducer: Reducer = LOCAL,
 ) -> list[Solution]:
     """Minibatch AdamW over standardised batches, one probe per entry of `l2s` trained side by side.
 
     `batches(epoch)` yields (z_BD, y_B, sample_weight_B); reading is the cost, so a grid of penalties
     costs about as much as one. The penalty stays in the loss (l2 / n_train per example) and AdamW's
     decoupled decay is off: decay would optimise another objective than the full-batch solver's.
-    Under torch distributed, `batches` yields this process's share of each global batch (every process
-    the same number of batches); gradients are summed over processes, so all end with the same probes.
+    With a `reducer` over several processes, `batches` yields this process's share of each batch (every
+    process the same number of batches); gradients are summed over processes, so all end with the same probes.
     """
     if epochs < 1:
         raise ConfigError(f"epochs must be at least 1, got {epochs!r}")
@@ -323,7 +336,7 @@ def adamw_stream(
     bias_LC = torch.zeros(len(l2s), n_out, requires_grad=True)
     penalty_L = torch.tensor([l2 / n_train for l2 in l2s])
     optimizer = torch.optim.AdamW([weight_LCD, bias_LC], lr=lr, weight_decay=0.0)
-    total, step, sharded = epochs * (steps_per_epoch or 1), 0, world()[1] > 1
+    total, step = epochs * (steps_per_epoch or 1), 0
     for epoch in range(epochs):
         for z_BD, y_B, sw_B in batches(epoch):
             for group in optimizer.param_groups:
@@ -332,11 +345,8 @@ def adamw_stream(
             logits_LBC = torch.einsum("bd,lcd->lbc", z_BD.float(), weight_LCD) + bias_LC[:, None, :]
             data_loss = sum(weighted_loss(logits, y_B, sw_B) for logits in logits_LBC)
             penalty = 0.5 * (penalty_L * weight_LCD.pow(2).sum((1, 2))).sum()
-            if sharded:  # the global batch's mean
-                n_rows = float(all_sum(torch.tensor(float(len(y_B)))))
-                sharded_backward(data_loss, penalty, [weight_LCD, bias_LC], n_rows)
-            else:
-                (data_loss / len(y_B) + penalty).backward()
+            n_rows = float(reducer.sum(torch.tensor(float(len(y_B)))))  # the whole batch's mean
+            reduced_backward(data_loss, penalty, [weight_LCD, bias_LC], n_rows, reducer)
             optimizer.step()
             step += 1
     return [Solution(weight_LCD[k].detach().clone(), bias_LC[k].detach().clone()) for k in range(len(l2s))]
