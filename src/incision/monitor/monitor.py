@@ -17,10 +17,9 @@ import torch
 
 from ..errors import InputError
 from ..hooks import add_output_hooks, add_stop_hook, run_until_stop
-from ..pii.records import clean_text
 from ..probes.linear import LinearProbe
 from ..probes.live import check_compatible
-from ..tokens import Encoding, encode
+from ..tokens import Encoding, clean_text, encode
 from .heads import ProbeHead, probabilities
 from .policies import check_policies
 

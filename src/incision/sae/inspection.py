@@ -18,8 +18,9 @@ import torch
 from ..capture import iter_activations
 from ..errors import ConfigError, InputError
 from ..store import ActivationStore
+from .config import check_width
 from .model import SparseAutoencoder
-from .sources import check_width, training_rows
+from .sources import training_rows
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from ..errors import ConfigError, InputError
 from ..hooks import HookHandles, add_replace_hook
 from ..inputs import read_documents
 from ..tokens import Window
+from .config import check_width
 from .model import SparseAutoencoder
-from .sources import check_width
 from .train_log import LogContext
 
 log = logging.getLogger(__name__)
