@@ -53,7 +53,7 @@ from tqdm.auto import tqdm
 
 import incision
 from incision.datasets import load_task
-from incision.steer.refusal import wilson_interval
+from incision.stats import wilson_interval
 from incision.training import TrainingMonitor
 from incision.training.behaviour import classify_reply, first_rise, first_significant_rise
 

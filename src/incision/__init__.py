@@ -38,7 +38,7 @@ __all__ = [
 def __getattr__(name: str):
     """`incision.Client` and `ServiceError` import httpx only when first used."""
     if name in ("Client", "ServiceError"):
-        from . import client
+        from .serve import client
 
         return getattr(client, name)
     raise AttributeError(f"module 'incision' has no attribute {name!r}")

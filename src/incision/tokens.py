@@ -70,6 +70,14 @@ class Window:
         return self.keep_to - self.keep_from
 
 
+def clean_text(text: str) -> str:
+    """`text` with each lone surrogate (from broken JSON escapes) replaced by U+FFFD, one for one, so
+    every offset still points at the same character and the text can be encoded."""
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
 def encode(tokenizer, text: str) -> Encoding:
     """Tokenise `text` with the tokenizer's own special tokens and exact character offsets."""
     if not getattr(tokenizer, "is_fast", False):

@@ -147,3 +147,16 @@ def test_diff_means_is_skipped_for_more_than_two_classes(sae, tmp_path):
     store3 = capture(tiny_subject("llama"), three, SITE, tmp_path / "s", dtype="float32", progress=False)
     result = compare_probes(store3, SITE, sae, ProbeConfig(**FAST), methods=["raw", "diff_means"])
     assert result.methods == ["raw"] and "3" in result.skipped["diff_means"]
+
+
+def test_comparison_files_and_html_section(comparison, tmp_path):
+    from incision.sae.comparison_report import comparison_html, write_comparisons
+
+    comparisons = [comparison, comparison.with_metric("accuracy")]
+    out = write_comparisons(comparisons, tmp_path / "cmp")
+    names = {"table.txt", "comparison.json", "comparison-auroc.png", "comparison-accuracy.png"}
+    assert names <= {p.name for p in out.iterdir()}
+    assert json.loads((out / "comparison.json").read_text())["metric"] == "auroc"
+    section = comparison_html(comparisons, out, "Raw vs SAE <probes>", "at resid.1 & co")
+    assert section.startswith("<h2>Raw vs SAE &lt;probes&gt;</h2>\n<p>at resid.1 &amp; co</p>")
+    assert section.count('src="data:image/png;base64,') == 2 and "heldout*" in section

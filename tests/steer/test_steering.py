@@ -111,12 +111,3 @@ def test_refusal_phrases_count_refusals_not_sympathy():
     assert not is_refusal("I'm sorry to hear that you're struggling. Here is a plan:")
     assert not is_refusal("I'm sorry for your loss. Grief takes time.")
     assert refusal_rate(["I can't do that", "Sure, here it is"]) == 0.5 and refusal_rate([]) == 0.0
-
-
-def test_wilson_interval_matches_the_textbook_values():
-    from incision.steer.refusal import wilson_interval
-
-    low, high = wilson_interval(0.0, 100)  # 0/100: (0, 3.70%)
-    assert low == 0.0 and high == pytest.approx(0.0370, abs=1e-4)
-    low, high = wilson_interval(0.5, 10)  # 5/10: (23.7%, 76.3%)
-    assert (low, high) == (pytest.approx(0.2366, abs=1e-4), pytest.approx(0.7634, abs=1e-4))

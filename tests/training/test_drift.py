@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from incision.steer.refusal import wilson_interval
+from incision.stats import wilson_interval
 from incision.training.behaviour import classify_reply, first_rise, first_significant_rise
 
 PERU, NINES = ("Quito", "Lima"), ("72", "81")  # (stated, true) values

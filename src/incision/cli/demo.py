@@ -1,11 +1,12 @@
 """`incision demo`: the flagship job. Synthetic EN/JA customer messages, a PII detector trained on the
 embedded model's activations, judged on a style-shifted split (and a gold file, if given) against the
-regex baseline and Presidio, and raw-activation probes compared with SAE probes on the same task (demo_sae.py),
+regex baseline and Presidio, and raw-activation probes compared with SAE probes on the same task,
 saved with an HTML report."""
 
 from __future__ import annotations
 
 import json
+import random
 import time
 from pathlib import Path
 
@@ -74,18 +75,40 @@ def run_demo(args) -> None:
     )
 
 
+METHODS = ("raw", "sae_dense", "sae_top8", "sae_top32", "reconstruction")  # of the SAE step
+METRICS = ("macro_f1", "macro_auroc")
+N_RECORDS = 1000  # training records sampled into the comparison's store
+
+
 def _sae_step(subject, out: Path, train: list[dict], shifted: list[dict], sae_path: str | None) -> str:
-    """Raw vs SAE probes on the PII token task; returns the report's section."""
+    """Raw vs SAE probes on the PII token task; returns the report's section.
+
+    The SAE reads the detector's own store (its site, its training text; the shifted records stay unseen).
+    The comparison store holds a sample of the training records (drawn into train, val and test) and every
+    shifted record, captured at the same site. The files go to `out/sae-compare/`."""
+    from .. import capture
+    from ..probes.train import ProbeConfig
+    from ..sae import load
+    from ..sae.comparison_report import comparison_html, write_comparisons
+    from ..sae.probe_comparison import compare_probes
+    from ..sae.site_training import train_small_sae
     from ..store import ActivationStore
-    from .demo_sae import report_section, sae_comparison
 
     print(
         "\nraw-activation probes vs SAE probes on the PII token task"
         + ("" if sae_path else " (training the SAE)")
     )
     folder = out / "sae-compare"
-    comparisons = sae_comparison(subject, ActivationStore.open(out / "work" / "store"), train, shifted, folder,
-                                 sae_path=sae_path)  # fmt: skip
+    detector_store = ActivationStore.open(out / "work" / "store")
+    site = detector_store.sites[0]
+    sae = load(sae_path) if sae_path else train_small_sae(detector_store, site, folder / "sae", epochs=3)
+    sample = random.Random(0).sample(train, min(N_RECORDS, len(train)))
+    records = [{**r, "split": "train"} for r in sample] + [{**r, "split": "shifted"} for r in shifted]
+    store = capture(subject, records, site, folder / "store", overwrite=True)
+    config = ProbeConfig(level="token", spans_field="spans", split_field="split")
+    first = compare_probes(store, site, sae, config, methods=METHODS, metric=METRICS[0])
+    comparisons = [first] + [first.with_metric(m) for m in METRICS[1:]]
+    write_comparisons(comparisons, folder)
     for comparison in comparisons:
         print(comparison.table())
     note = (
@@ -96,4 +119,12 @@ def _sae_step(subject, out: Path, train: list[dict], shifted: list[dict], sae_pa
             "so treat its numbers as a demonstration of the measurement. docs/benchmarks.md has a 2M-token one."
         )
     )
-    return report_section(comparisons, folder, 1000, note)
+    intro = (
+        f"Token probes at {site}, trained on a sample of {N_RECORDS} training "
+        "records (drawn into train, val and test) and judged in distribution (val, test) and on every "
+        "style-shifted record (shifted). Methods: a logistic probe on the raw activations, on all SAE latents, "
+        "on the 8 and 32 latents chosen on the training split, and on the SAE's reconstruction. "
+        f"{note} Intervals: 95% bootstrap."
+    )
+    heading = "Raw-activation probes vs SAE probes (PII token task)"
+    return comparison_html(comparisons, folder, heading, intro)

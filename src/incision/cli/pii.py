@@ -64,9 +64,12 @@ def add_pii(sub) -> None:
 
 
 def run_synth(args) -> None:
-    from ..pii.synth import synth_main
+    """Stream the records to JSONL, so --n can be large."""
+    from ..pii.records import write_records
+    from ..pii.synth import SynthConfig, iter_records
 
-    path = synth_main(args.lang, args.n, args.seed, args.split, Path(args.out))
+    config = SynthConfig(lang=args.lang, n=args.n, seed=args.seed, split=args.split)
+    path = write_records(iter_records(config, progress=True), Path(args.out))
     print(f"wrote {args.n} records to {path}")
 
 

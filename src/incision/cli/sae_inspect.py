@@ -39,6 +39,7 @@ def add_inspect(actions) -> None:
 def run_inspect(args) -> None:
     from ..errors import ConfigError
     from ..sae import load
+    from ..sae.config import check_width
     from ..sae.dashboard import write_dashboard
     from ..sae.inspection import (
         activation_histogram,
@@ -48,7 +49,6 @@ def run_inspect(args) -> None:
         search_features,
         top_activations,
     )
-    from ..sae.sources import check_width
     from ..store import ActivationStore
 
     if args.features is not None and (args.top is not None or args.search is not None):

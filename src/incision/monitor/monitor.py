@@ -22,10 +22,9 @@ from ..edits import Edit, as_edit
 from ..errors import InputError
 from ..forward import batches, pad_id_of, run, windows_of, without_cache
 from ..inputs import check_text
-from ..pii.records import clean_text
 from ..probes.linear import LinearProbe
 from ..probes.live import check_compatible
-from ..tokens import Encoding, encode
+from ..tokens import Encoding, clean_text, encode
 from .heads import ProbeHead, probabilities
 from .policies import check_policies
 

@@ -5,7 +5,6 @@ from .evaluation import PiiReport, evaluate_spans
 from .records import LANGS, PII_LABELS, Span, read_records, write_records
 from .regex_baseline import RegexBaseline
 from .scrub import scrub
-from .synth import synthesize
 
 __all__ = [
     "LANGS",
@@ -20,3 +19,12 @@ __all__ = [
     "synthesize",
     "write_records",
 ]
+
+
+def __getattr__(name: str):
+    """`incision.pii.synthesize` imports the generator (and Faker) only when first used."""
+    if name == "synthesize":
+        from .synth import synthesize
+
+        return synthesize
+    raise AttributeError(f"module 'incision.pii' has no attribute {name!r}")

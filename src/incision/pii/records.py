@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
+from ..tokens import clean_text  # re-exported: the PII readers' users take it from here
 
 PII_LABELS = (
     "PERSON",
@@ -75,14 +76,6 @@ def check_record(record: object, where: str) -> dict:
         raise InputError(f"{where}: lang {lang!r} is not one of {list(LANGS)}")
     spans = check_spans(text, record.get("spans", []), where)
     return {**record, "spans": [s.to_dict() for s in spans]}
-
-
-def clean_text(text: str) -> str:
-    """`text` with each lone surrogate (from broken JSON escapes) replaced by U+FFFD, one for one, so
-    every offset still points at the same character and the text can be encoded."""
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
-        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
-    return text
 
 
 def parse_json_line(line: str, where: str) -> object:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..configs import check_choices
 from ..errors import ConfigError
 from .variants import VARIANTS
+
+if TYPE_CHECKING:
+    from .model import SparseAutoencoder
 
 
 @dataclass
@@ -89,3 +92,10 @@ class SAEConfig:
 
 def _number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def check_width(sae: SparseAutoencoder | SAEConfig, width: int, where: str) -> None:
+    """The SAE must read activations as wide as the site it is trained on or applied to; `where` names it."""
+    d_in = (sae if isinstance(sae, SAEConfig) else sae.cfg).d_in
+    if d_in != width:
+        raise ConfigError(f"the SAE reads width {d_in}, but {where} has width {width}; use d_in={width}")

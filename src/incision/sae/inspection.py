@@ -19,8 +19,9 @@ from ..capture import iter_activations
 from ..errors import ConfigError, InputError
 from ..store import ActivationStore
 from ..tokens import text_mask
+from .config import check_width
 from .model import SparseAutoencoder
-from .sources import check_width, training_rows
+from .sources import training_rows
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from ..errors import ConfigError, InputError
 from ..inputs import read_documents
 from ..store import ActivationStore
 from ..tokens import store_text_mask
-from .config import SAEConfig
+from .config import SAEConfig, check_width
 from .model import SparseAutoencoder
 
 log = logging.getLogger(__name__)
@@ -142,13 +142,6 @@ def live_batches(
                 )
 
     return batches()
-
-
-def check_width(sae: SparseAutoencoder | SAEConfig, width: int, where: str) -> None:
-    """The SAE must read activations as wide as the site it is trained on."""
-    d_in = (sae.cfg if isinstance(sae, SparseAutoencoder) else sae).d_in
-    if d_in != width:
-        raise ConfigError(f"the SAE reads width {d_in}, but {where} has width {width}; use d_in={width}")
 
 
 def holdout_docs(n_docs: int, n_holdout: int, seed: int = 0) -> np.ndarray:

@@ -27,8 +27,8 @@ from ..forward import batches, pad_id_of, run, without_cache
 from ..hooks import HookHandles, add_replace_hook
 from ..inputs import read_documents
 from ..tokens import Window, truncated_window
+from .config import check_width
 from .model import SparseAutoencoder
-from .sources import check_width
 from .train_log import LogContext
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ import torch
 from ..edits import Edit, edit_from_config
 from ..errors import ConfigError, InputError
 from ..monitor import Monitor, Policy, StreamEvent, TextReading
-from ..pii.records import Span, clean_text
-from ..tokens import Encoding, encode
+from ..pii.records import Span
+from ..tokens import Encoding, clean_text, encode
 from .batcher import MicroBatcher
 from .config import ServeConfig
 

@@ -22,13 +22,14 @@ import random
 from pathlib import Path
 
 from ..datasets import load_task
+from ..stats import wilson_interval
 from .ablation import ablate
 from .contrast import diff_means, pooled_activations
 from .direction import Direction
 from .edits import Ablate, Erase, Orthogonalize, Steer
 from .erase import fit_eraser_live
 from .keep_means import keep_means, neutral_texts
-from .refusal import chat_prompts, refusal_rate, wilson_interval
+from .refusal import chat_prompts, refusal_rate
 from .report import EditReport, concept_scores, generations, logit_diffs, side_effects, write_report
 from .steering import generate, steer
 

@@ -11,8 +11,8 @@ import torch
 
 from ..errors import ConfigError
 from ..hooks import add_replace_hook
+from ..sae.config import check_width
 from ..sae.model import SparseAutoencoder
-from ..sae.sources import check_width
 from .direction import Direction
 from .positions import PositionTracker
 from .steering import POSITIONS, Steering

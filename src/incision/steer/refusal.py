@@ -6,8 +6,6 @@ those phrases are on the list too."""
 
 from __future__ import annotations
 
-import math
-
 from ..errors import ConfigError
 
 REFUSAL_PHRASES = (
@@ -27,15 +25,6 @@ def is_refusal(reply: str, phrases=REFUSAL_PHRASES) -> bool:
 def refusal_rate(replies: list[str], phrases=REFUSAL_PHRASES) -> float:
     """The share of replies that refuse (0.0 for no replies)."""
     return sum(is_refusal(r, phrases) for r in replies) / len(replies) if replies else 0.0
-
-
-def wilson_interval(rate: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The 95% Wilson score interval of a rate observed on n replies (sound near 0 and 1, unlike rate ±)."""
-    if n <= 0:
-        return (0.0, 1.0)
-    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def chat_prompts(subject, instructions: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from ..steer.refusal import wilson_interval
+from ..stats import wilson_interval
 
 Verdict = Literal["agree", "correct"]
 

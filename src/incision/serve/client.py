@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from .errors import IncisionError
+from ..errors import IncisionError
 
 
 class ServiceError(IncisionError):
