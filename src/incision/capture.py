@@ -28,7 +28,7 @@ from .forward import Batch, batches, pad_id_of, run, without_cache
 from .inputs import Document, read_documents
 from .store import ActivationStore, StoreWriter
 from .store.layout import STORE_DTYPES
-from .store.tables import shard_tables
+from .store.shard_tables import shard_tables
 from .subject import Subject
 from .tokens import Encoding, Window, plan_windows
 

@@ -6,7 +6,7 @@
     edit_from_config(config, subject)       # the same edit again, its artifacts loaded and checked
 
 Steering, directional ablation, keep-means ablation, LEACE erasure, SAE feature clamping, per-site
-projection (training-time design) and weight orthogonalisation are the kinds (`steer/edits.py`). The Monitor,
+projection (training-time design) and weight orthogonalisation are the kinds (`steer/edit_kinds.py`). The Monitor,
 the forward path, the edit report, the server and training-time design take edits in this one shape. A
 zero-argument callable that returns a context manager (`lambda: ablate(subject, v)`) is accepted too, as a
 custom edit (`as_edit`), but it has no config.
@@ -67,7 +67,7 @@ def edit_from_config(config: dict, subject=None) -> Edit:
     """The edit a config describes, its artifacts loaded (and checked against `subject` when given).
     A config without `kind` is read the way server configs wrote edits before kinds existed:
     `ablate: true` ablates the direction, an `alpha` steers with it."""
-    from .steer import edits as _kinds  # noqa: F401  (registers the kinds)
+    from .steer import edit_kinds  # noqa: F401  (registers the kinds)
 
     if not isinstance(config, dict):
         raise ConfigError(f"an edit config must be a table like {{kind: steer, ...}}, got {config!r}")

@@ -14,7 +14,7 @@ from incision.sae.config import SAEConfig
 from incision.sae.formats import save as save_sae
 from incision.sae.model import SparseAutoencoder
 from incision.steer import Direction, LeaceFitter
-from incision.steer.edits import (
+from incision.steer.edit_kinds import (
     Ablate,
     ClampFeature,
     Erase,

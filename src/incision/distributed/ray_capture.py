@@ -35,7 +35,7 @@ from ..inputs import Document, read_documents
 from ..models.loading import load, load_tokenizer
 from ..models.placement import Placement
 from ..store import ActivationStore
-from ..store.tables import shard_tables
+from ..store.shard_tables import shard_tables
 from ..store.writer import shard_entry, write_shard_files
 from ..tokens import encode
 from .ray_config import RayConfig

@@ -26,7 +26,7 @@ from ..stats import wilson_interval
 from .ablation import ablate
 from .contrast import diff_means, pooled_activations
 from .direction import Direction
-from .edits import Ablate, Erase, Orthogonalize, Steer
+from .edit_kinds import Ablate, Erase, Orthogonalize, Steer
 from .erase import fit_eraser_live
 from .keep_means import keep_means, neutral_texts
 from .refusal import chat_prompts, refusal_rate

@@ -22,7 +22,7 @@ from ..errors import ConfigError, InputError
 from ..hooks import HookHandles, module_output
 from ..steer.ablation import site_bases  # noqa: F401  (re-exported: callers import it from here)
 from ..steer.direction import Direction, check_vector
-from ..steer.edits import Ablate, ProjectOut
+from ..steer.edit_kinds import Ablate, ProjectOut
 
 
 def ablate_while_training(subject, direction: torch.Tensor | Direction | Sequence[Direction]) -> Applied:
