@@ -16,7 +16,7 @@ from faker import Faker
 
 from incision.errors import ConfigError
 from incision.pii.records import PII_LABELS, read_records
-from incision.pii.synth import SynthConfig, synth_main, synthesize, templates
+from incision.pii.synth import SynthConfig, synthesize, templates, write_synth
 from incision.pii.synth.builder import parse, slots_of
 from incision.pii.synth.generate import draw
 from incision.pii.synth.near_en import NearEn
@@ -52,11 +52,11 @@ def test_deterministic_per_seed_and_different_across_seeds(data):
 def test_same_bytes_in_another_process_with_another_hash_seed(data, tmp_path):
     """No set iteration, no shared `random`, no process state: a fresh interpreter writes the same file."""
     out = tmp_path / "a.jsonl"
-    code = "from incision.pii.synth import synth_main as m; m('en,ja', 300, 0, 'shifted', %r, progress=False)"
+    code = "from incision.pii.synth import SynthConfig as C, write_synth as w; w(C('en,ja', 300, 0, 'shifted'), %r)"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code % str(out)], check=True, env=env)
     here = tmp_path / "b.jsonl"
-    synth_main("en,ja", 300, 0, "shifted", here, progress=False)
+    write_synth(SynthConfig("en,ja", 300, 0, "shifted"), here)
     assert out.read_bytes() == here.read_bytes()
 
 
@@ -192,8 +192,8 @@ def test_near_misses_present_in_pii_free_texts(data):
     assert sum(bool(re.search(r"\d{3,}", t)) for t in free) > len(free) * 0.3  # numbers that are not PII
 
 
-def test_synth_main_writes_readable_jsonl(tmp_path):
-    path = synth_main("ja", 40, 3, "train", tmp_path / "out" / "data.jsonl", progress=False)
+def test_write_synth_writes_readable_jsonl(tmp_path):
+    path = write_synth(SynthConfig(lang="ja", n=40, seed=3, split="train"), tmp_path / "out" / "data.jsonl")
     records = read_records(path)
     assert len(records) == 40 and {r["lang"] for r in records} == {"ja"}
     assert records == synthesize(langs="ja", n=40, seed=3)

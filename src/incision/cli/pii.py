@@ -65,11 +65,10 @@ def add_pii(sub) -> None:
 
 def run_synth(args) -> None:
     """Stream the records to JSONL, so --n can be large."""
-    from ..pii.records import write_records
-    from ..pii.synth import SynthConfig, iter_records
+    from ..pii.synth import SynthConfig, write_synth
 
     config = SynthConfig(lang=args.lang, n=args.n, seed=args.seed, split=args.split)
-    path = write_records(iter_records(config, progress=True), Path(args.out))
+    path = write_synth(config, Path(args.out), progress=True)
     print(f"wrote {args.n} records to {path}")
 
 

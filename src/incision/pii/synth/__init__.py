@@ -1,5 +1,5 @@
 """Synthetic English and Japanese customer messages with exact PII spans (see docs/pii-data.md)."""
 
-from .generate import SPLITS, SynthConfig, iter_records, synth_main, synthesize, templates
+from .generate import SPLITS, SynthConfig, iter_records, synthesize, templates, write_synth
 
-__all__ = ["SPLITS", "SynthConfig", "iter_records", "synth_main", "synthesize", "templates"]
+__all__ = ["SPLITS", "SynthConfig", "iter_records", "synthesize", "templates", "write_synth"]

@@ -180,9 +180,8 @@ def synthesize(
     return list(iter_records(config, progress))
 
 
-def synth_main(langs: str, n: int, seed: int, split: str, out: str | Path, progress: bool = True) -> Path:
-    """`incision pii synth`: write the records as JSONL to `out` (streamed, so n can be large)."""
-    config = SynthConfig(lang=langs, n=n, seed=seed, split=split)  # type: ignore[arg-type]
+def write_synth(config: SynthConfig, out: str | Path, progress: bool = False) -> Path:
+    """The records of `config` written as JSONL to `out`, streamed (so `n` can be large)."""
     path = write_records(iter_records(config, progress), out)
-    log.info("wrote %d %s records to %s", n, split, path)
+    log.info("wrote %d %s records to %s", config.n, config.split, path)
     return path
