@@ -104,3 +104,22 @@ def test_long_texts_are_split_into_windows_as_offline_scoring_splits_them(subjec
     assert [len(r.token_ids) for r in readings] == [int(subject.encode(t).text_mask.sum()) for t in texts]
     assert_equals_offline(readings, probes, subject, texts, window=12)
     assert all(not m._forward_hooks for m in subject.model.modules())
+
+
+def test_the_forward_pass_comes_from_the_backend(subject, probes):
+    """The Monitor's one dependence on how passes run is its backend: a backend that delegates to
+    `forward.run` gives the same scores, and every pass goes through it."""
+    from incision import forward
+
+    class Recording:
+        def __init__(self):
+            self.calls = []
+
+        def run(self, subject, ids_BT, mask_BT=None, reads=None, edits=(), until="logits", **kwargs):
+            self.calls.append((tuple(ids_BT.shape), sorted(reads), until))
+            return forward.run(subject, ids_BT, mask_BT, reads, edits, until, **kwargs)
+
+    backend = Recording()
+    readings = Monitor(subject, probes, backend=backend).score(TEXTS)
+    assert_equals_offline(readings, probes, subject)
+    assert backend.calls == [((len(TEXTS), backend.calls[0][0][1]), ["resid.0", "resid.1"], "sites")]

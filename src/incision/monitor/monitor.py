@@ -7,26 +7,38 @@ the edited model. Scores cover the tokens that carry text, as offline probes do 
 other added specials are left out), and texts longer than the window are split the way capture splits
 them (`forward.py`), so a Monitor's score of a text equals `probe.score` of it.
 
-How the model runs is one seam: `forward.run` (sites, hooks, edits, early stop). Probes and policies only
-see [B, T, D] activations handed to a read, so another backend can provide the same reads.
+How the model runs is one seam, the Monitor's `backend`: anything with `forward.run`'s signature (reads keyed
+by site, edits, early stop). The default is `incision.forward` (Hugging Face hooks). Probes and policies only
+see the [B, T, D] activations handed to a read, so another backend (vLLM) provides sites, hooks and edits
+without touching them.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 
+from .. import forward as hf_forward
 from ..edits import Edit, as_edit
 from ..errors import InputError
-from ..forward import batches, pad_id_of, run, windows_of, without_cache
+from ..forward import batches, pad_id_of, windows_of, without_cache
 from ..inputs import check_text
 from ..probes.linear import LinearProbe
 from ..probes.live import check_compatible
 from ..tokens import Encoding, clean_text, encode
 from .heads import ProbeHead, probabilities
 from .policies import check_policies
+
+
+class Backend(Protocol):
+    """How a Monitor's passes run (`forward.run` is the reference): one pass over `ids_BT`, each read called
+    with its site's [B, T, D] output, the edits in effect, stopped after the deepest read with
+    until="sites"; returns the model's output (None when stopped)."""
+
+    def run(self, subject, ids_BT, mask_BT=None, reads=None, edits=(), until="logits", **model_kwargs): ...
 
 
 @dataclass
@@ -79,6 +91,7 @@ class Monitor:
         policies: dict | None = None,
         window: int | None = None,
         batch_tokens: int | None = None,
+        backend: Backend | None = None,
     ):
         if not probes:
             raise InputError("a Monitor needs at least one probe, e.g. probes={'harmful': probe}")
@@ -93,6 +106,7 @@ class Monitor:
         # long texts are split as capture splits them; `batch_tokens` bounds one pass (None: one pass)
         self.window, self.batch_tokens = window or subject.default_window, batch_tokens
         self.pad_id = pad_id_of(subject.tokenizer)
+        self.backend = backend if backend is not None else hf_forward
 
     @torch.inference_mode()
     def forward(
@@ -122,7 +136,9 @@ class Monitor:
 
         reads = {site: functools.partial(read, site) for site in self.heads_by_site}
         until = "sites" if scores_only else "logits"
-        output = run(self.subject, input_ids, attention_mask, reads, self.edits, until, **model_kwargs)
+        output = self.backend.run(
+            self.subject, input_ids, attention_mask, reads, self.edits, until, **model_kwargs
+        )
         return MonitorPass(output, token_logits, pooled_logits)
 
     def score(self, texts: list[str], **model_kwargs) -> list[TextReading]:
