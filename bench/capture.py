@@ -6,8 +6,8 @@ Four measurements over the same deterministic texts:
 
     (a) plain forward through all blocks of `model.base_model` (no LM head), use_cache=False
     (b) plain forward that stops after block 9 (`add_stop_hook` + `run_until_stop`)
-    (c) `incision.capture` of "resid.9" to a fresh folder   -> overhead against (b)
-    (d) `incision.capture` of "resid.*" to a fresh folder   -> overhead against (a)
+    (c) `incision.core.capture` of "resid.9" to a fresh folder   -> overhead against (b)
+    (d) `incision.core.capture` of "resid.*" to a fresh folder   -> overhead against (a)
 
 The baselines tokenise with `subject.encode` and batch exactly as capture does (capture's own
 window planning and `forward.batches`: sorted by length, a budget of padded tokens), so the overhead is
@@ -45,12 +45,12 @@ import torch
 from peers.common import machine_busy_s  # one /proc/stat reader for every bench
 
 import incision
-from incision.capture import SHARD_BYTES, CaptureConfig
+from incision.core.capture import SHARD_BYTES, CaptureConfig
+from incision.core.forward import batches, pad_id_of  # the exact batching capture uses
+from incision.core.hooks import add_stop_hook, run_until_stop
+from incision.core.store import StoreWriter
+from incision.core.tokens import plan_windows
 from incision.datasets import load_task
-from incision.forward import batches, pad_id_of  # the exact batching capture uses
-from incision.hooks import add_stop_hook, run_until_stop
-from incision.store import StoreWriter
-from incision.tokens import plan_windows
 
 log = logging.getLogger("bench.capture")
 

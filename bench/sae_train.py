@@ -92,8 +92,8 @@ def synthetic_activations(
 def store_activations(root: str, site: str, n_rows: int) -> torch.Tensor:
     """The first `n_rows` of incision's own training stream for `site` (shuffled, special tokens left out),
     repeating the store's tokens when it holds fewer."""
+    from incision.core.store import ActivationStore
     from incision.sae.sources import SourceConfig, store_batches, training_rows
-    from incision.store import ActivationStore
 
     store = ActivationStore.open(root)
     width = store.width(site)

@@ -227,7 +227,7 @@ def run(args) -> dict:
     torch.set_num_threads(threads)
     torch.manual_seed(args.seed)
     started = time.perf_counter()
-    subject = incision.models.load(MODEL)
+    subject = incision.core.models.load(MODEL)
     model, tok = subject.model.float(), subject.tokenizer
     tok.padding_side = "right"
     data = split_data(args, tok)

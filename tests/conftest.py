@@ -190,13 +190,13 @@ def gemma_tokenizer(gemma_subject):
 
 @pytest.fixture(scope="session")
 def smollm2_tokenizer():
-    from incision.models.embedded import EMBEDDED, prepare
+    from incision.core.models.embedded import EMBEDDED, prepare
 
     return T.AutoTokenizer.from_pretrained(prepare(EMBEDDED["smollm2-135m-instruct"]))
 
 
 @pytest.fixture(scope="session")
 def minilm_tokenizer():
-    from incision.models.embedded import EMBEDDED, prepare
+    from incision.core.models.embedded import EMBEDDED, prepare
 
     return T.AutoTokenizer.from_pretrained(prepare(EMBEDDED["minilm-l6"]))

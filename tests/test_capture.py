@@ -8,13 +8,15 @@ import pytest
 import torch
 
 from incision import capture
-from incision.hooks import add_output_hooks
-from incision.store import writer as writer_module
-from incision.tokens import plan_windows
+from incision.core.hooks import add_output_hooks
+from incision.core.store import writer as writer_module
+from incision.core.tokens import plan_windows
 
 from .conftest import TEXTS, tiny_subject
 
-capture_module = importlib.import_module("incision.capture")  # the package exports the function of that name
+capture_module = importlib.import_module(
+    "incision.core.capture"
+)  # the package exports the function of that name
 
 ADDITIVE = {"gpt2", "gpt_neox", "llama", "mistral", "qwen2", "qwen3", "phi3"}  # resid = prev + attn + mlp
 

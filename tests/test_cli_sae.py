@@ -12,9 +12,9 @@ import torch
 
 from incision import capture
 from incision.cli import main
+from incision.core.store import ActivationStore
 from incision.sae import SAEConfig, SparseAutoencoder, load, save
 from incision.sae.inspection import activation_histogram, search_features
-from incision.store import ActivationStore
 
 from .conftest import TEXTS, tiny_subject
 

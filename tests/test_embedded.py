@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import incision
-from incision.models.embedded import EMBEDDED
+from incision.core.models.embedded import EMBEDDED
 
 pytestmark = pytest.mark.embedded
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from incision import ConfigError, InputError, forward
-from incision.tokens import text_mask
+from incision import ConfigError, InputError
+from incision.core import forward
+from incision.core.tokens import text_mask
 
 from .conftest import tiny_subject
 
@@ -126,7 +127,7 @@ def test_generate_equals_model_generate_one_prompt_at_a_time(subject):
 
 def test_no_other_module_runs_its_own_stopped_pass_or_padding():
     """One forward path: stopping a pass and padding batches live in forward.py (and hooks.py) only."""
-    root = pathlib.Path(forward.__file__).parent
+    root = pathlib.Path(forward.__file__).parent.parent  # the whole package
     offenders = []
     for path in root.rglob("*.py"):
         if path.name in ("forward.py", "hooks.py"):
@@ -140,7 +141,7 @@ def test_no_other_module_runs_its_own_stopped_pass_or_padding():
 
 def test_text_mask_of_a_store_table_matches_encodings(tmp_path, subject):
     from incision import capture
-    from incision.tokens import store_text_mask
+    from incision.core.tokens import store_text_mask
 
     store = capture(subject, TEXTS, "resid.0", tmp_path / "store", progress=False)
     expected = np.concatenate([subject.encode(t).text_mask for t in TEXTS])

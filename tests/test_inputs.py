@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from incision import InputError, SiteError, capture
-from incision.inputs import Document, read_documents
+from incision.core.inputs import Document, read_documents
 
 from .conftest import TEXTS
 

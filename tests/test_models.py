@@ -7,7 +7,7 @@ import torch
 
 import incision
 from incision import ModelNotFoundError
-from incision.models import model_status
+from incision.core.models import model_status
 
 from .conftest import tiny_subject
 

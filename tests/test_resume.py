@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from incision import ActivationStore, ConfigError, StoreError, Subject, capture
-from incision.capture import _CaptureRun
-from incision.store import layout
-from incision.store.writer import StoreWriter
+from incision.core.capture import _CaptureRun
+from incision.core.store import layout
+from incision.core.store.writer import StoreWriter
 
 from .conftest import TEXTS, tiny_subject
 

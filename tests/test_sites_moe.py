@@ -9,8 +9,8 @@ import torch
 import transformers as T
 
 from incision import Subject, capture
+from incision.core.hooks import add_output_hooks, add_replace_hook
 from incision.errors import SiteError
-from incision.hooks import add_output_hooks, add_replace_hook
 from incision.steer.steering import generate, steer
 
 from .conftest import TEXTS, _decoder_kwargs, make_tokenizer, tiny_subject

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from incision import ActivationStore, SiteError, StoreError, capture
-from incision.store import layout
+from incision.core.store import layout
 
 from .conftest import TEXTS, tiny_subject
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from incision import InputError
-from incision.tokens import encode, plan_windows
+from incision.core.tokens import encode, plan_windows
 
 from .conftest import make_tokenizer
 

@@ -1,6 +1,9 @@
 """incision: read a language model's internals while it runs, and edit them surgically."""
 
-from .capture import CaptureConfig, capture
+from .core.capture import CaptureConfig, capture
+from .core.models import EMBEDDED, load
+from .core.store import ActivationStore
+from .core.subject import Subject
 from .errors import (
     CaptureError,
     ConfigError,
@@ -10,9 +13,6 @@ from .errors import (
     SiteError,
     StoreError,
 )
-from .models import EMBEDDED, load
-from .store import ActivationStore
-from .subject import Subject
 
 __version__ = "0.1.0"
 

@@ -109,7 +109,7 @@ def test_long_texts_are_split_into_windows_as_offline_scoring_splits_them(subjec
 def test_the_forward_pass_comes_from_the_backend(subject, probes):
     """The Monitor's one dependence on how passes run is its backend: a backend that delegates to
     `forward.run` gives the same scores, and every pass goes through it."""
-    from incision import forward
+    from incision.core import forward
 
     class Recording:
         def __init__(self):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from incision.core.tokens import encode
 from incision.pii.decode import decode_spans
 from incision.pii.records import PII_LABELS, Span
 from incision.probes.labels import BACKGROUND, token_labels_from_spans
-from incision.tokens import encode
 
 NAMES = [BACKGROUND, *PII_LABELS]
 CASES = [

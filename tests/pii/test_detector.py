@@ -110,7 +110,7 @@ def test_gemma_detector_beats_the_regex_baseline(gemma_detector):
 @pytest.mark.embedded
 def test_pii_across_a_window_boundary_is_found_whole(gemma_detector):
     """Windows of 48 tokens: the phone number's tokens fall on both sides of a boundary."""
-    from incision.tokens import plan_windows
+    from incision.core.tokens import plan_windows
 
     phone = "090-1234-5678"
     subject = gemma_detector.subject

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from incision import InputError
+from incision.core.tokens import encode
 from incision.probes.labels import BACKGROUND, encode_labels, token_labels_from_spans
-from incision.tokens import encode
 
 TEXT = "Dear 田中 さん, call Anna Müller at +81 90-1234-5678 😀 or anna.m@example.jp; 〒150-0002 東京都渋谷区渋谷2-21-1."
 SPANS = [

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from incision import ConfigError, forward
-from incision.edits import KINDS, Applied, Edit, applied, as_edit, edit_from_config
+from incision import ConfigError
+from incision.core import forward
+from incision.core.edits import KINDS, Applied, Edit, applied, as_edit, edit_from_config
 from incision.monitor import Monitor
 from incision.sae.config import SAEConfig
 from incision.sae.formats import save as save_sae

@@ -10,7 +10,7 @@ import torch
 import transformers as T
 
 from incision import ConfigError, InputError
-from incision.hooks import add_output_hooks
+from incision.core.hooks import add_output_hooks
 from incision.steer.ablation import ablate
 from incision.steer.orthogonalize import orthogonalize, save_edited
 

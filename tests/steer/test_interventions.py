@@ -9,7 +9,7 @@ import torch
 from transformers import StoppingCriteriaList
 
 from incision import ConfigError, capture
-from incision.hooks import add_output_hooks
+from incision.core.hooks import add_output_hooks
 from incision.probes.linear import LinearProbe
 from incision.sae import SAEConfig, SparseAutoencoder
 from incision.steer.conditional import ProbeGate, StopWhenProbeFires

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from incision import ConfigError, InputError
-from incision.hooks import add_output_hooks
+from incision.core.hooks import add_output_hooks
 from incision.steer.direction import Direction
 from incision.steer.writers import residual_writes
 from incision.training.design import DirectionPenalty, ablate_while_training, site_bases

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..capture import CaptureConfig
+from ..core.capture import CaptureConfig
+from ..core.models.embedded import DEFAULT_MODEL
+from ..core.models.placement import Placement
 from ..distributed.ray_config import RayConfig
-from ..models.embedded import DEFAULT_MODEL
-from ..models.placement import Placement
 from .options import add_dataclass_options, dataclass_kwargs
 
 
@@ -52,7 +52,7 @@ def add_models(sub) -> None:
 
 
 def run_models(_args) -> None:
-    from ..models import model_status
+    from ..core.models import model_status
 
     rows = model_status()
     width = max(len(r["name"]) for r in rows)

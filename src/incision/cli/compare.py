@@ -36,9 +36,9 @@ def add_compare(sub) -> None:
 
 
 def run_compare(args) -> None:
+    from ..core.store import ActivationStore
     from ..sae import load
     from ..sae.probe_comparison import compare_probes
-    from ..store import ActivationStore
 
     config = ProbeConfig(**dataclass_kwargs(args, ProbeConfig, skip=_SET_BY_COMMAND))
     store = ActivationStore.open(args.store)

@@ -10,7 +10,7 @@ import random
 import time
 from pathlib import Path
 
-from ..models.embedded import DEFAULT_MODEL
+from ..core.models.embedded import DEFAULT_MODEL
 
 
 def add_demo(sub) -> None:
@@ -87,12 +87,12 @@ def _sae_step(subject, out: Path, train: list[dict], shifted: list[dict], sae_pa
     The comparison store holds a sample of the training records (drawn into train, val and test) and every
     shifted record, captured at the same site. The files go to `out/sae-compare/`."""
     from .. import capture
+    from ..core.store import ActivationStore
     from ..probes.train import ProbeConfig
     from ..sae import load
     from ..sae.comparison_report import comparison_html, write_comparisons
     from ..sae.probe_comparison import compare_probes
     from ..sae.site_training import train_small_sae
-    from ..store import ActivationStore
 
     print(
         "\nraw-activation probes vs SAE probes on the PII token task"

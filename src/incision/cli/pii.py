@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple, get_args
 
-from ..models.embedded import DEFAULT_MODEL
+from ..core.models.embedded import DEFAULT_MODEL
 from ..pii.scrub import Style
 from ..pii.train import DetectorConfig
 from .options import add_dataclass_options, dataclass_kwargs

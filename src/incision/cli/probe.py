@@ -45,9 +45,9 @@ def add_probe(sub) -> None:
 def run_train(args) -> None:
     """Under `torchrun --nproc-per-node N`, the solvers split the training rows over N processes and rank 0
     writes the outputs."""
+    from ..core.store import ActivationStore
     from ..distributed.ddp import finish, init_from_env, is_main
     from ..probes.sweep import sweep
-    from ..store import ActivationStore
 
     init_from_env()
     main = is_main()
@@ -64,9 +64,9 @@ def run_train(args) -> None:
 
 
 def run_eval(args) -> None:
+    from ..core.store import ActivationStore
     from ..probes import LinearProbe
     from ..probes.evaluate import evaluate_probe
-    from ..store import ActivationStore
 
     probe = LinearProbe.load(args.probe)
     where = _parse_where(args.where)

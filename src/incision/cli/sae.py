@@ -80,7 +80,7 @@ def _train(args) -> None:
     if args.store:
         result = train_from_store(args.store, args.site, args.out, model=args.model, **options)
     else:
-        from ..models.embedded import DEFAULT_MODEL
+        from ..core.models.embedded import DEFAULT_MODEL
 
         model, texts = args.model or DEFAULT_MODEL, Path(args.input)
         result = train_from_texts(model, texts, args.site, args.out, text_field=args.text_field, **options)

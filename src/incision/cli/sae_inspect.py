@@ -37,6 +37,7 @@ def add_inspect(actions) -> None:
 
 
 def run_inspect(args) -> None:
+    from ..core.store import ActivationStore
     from ..errors import ConfigError
     from ..sae import load
     from ..sae.config import check_width
@@ -49,7 +50,6 @@ def run_inspect(args) -> None:
         search_features,
         top_activations,
     )
-    from ..store import ActivationStore
 
     if args.features is not None and (args.top is not None or args.search is not None):
         raise ConfigError("give either --features IDS or --top N / --search TEXT, not both")

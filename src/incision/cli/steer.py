@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..models.embedded import DEFAULT_MODEL
+from ..core.models.embedded import DEFAULT_MODEL
 
 METHODS = ("diff_means", "pca", "probe")
 BUNDLED = "bundled"  # --keep-means without a file: the bundled neutral text
@@ -100,11 +100,11 @@ def _direction(p) -> None:
 
 def run_direction(args) -> None:
     from .. import load
+    from ..core.inputs import read_documents
+    from ..core.store import ActivationStore
     from ..errors import ConfigError
-    from ..inputs import read_documents
     from ..probes.linear import LinearProbe
     from ..steer import contrast
-    from ..store import ActivationStore
 
     if args.probe:
         direction = contrast.from_probe(LinearProbe.load(args.probe))
@@ -151,7 +151,7 @@ def run_generate(args) -> None:
 
 def run_edit(args) -> None:
     from .. import load
-    from ..inputs import read_documents
+    from ..core.inputs import read_documents
     from ..steer.ablation import ablate
     from ..steer.direction import Direction
     from ..steer.keep_means import keep_means
@@ -190,8 +190,8 @@ def run_edit(args) -> None:
 
 
 def run_erase(args) -> None:
+    from ..core.store import ActivationStore
     from ..steer.erase import fit_eraser
-    from ..store import ActivationStore
 
     eraser = fit_eraser(ActivationStore.open(args.store), args.site, args.label_field, args.split_field)
     eraser.save(args.out)
@@ -221,8 +221,8 @@ def run_demo(args) -> None:
 
 
 def _prompts(args, subject) -> list[str]:
+    from ..core.inputs import read_documents
     from ..errors import ConfigError
-    from ..inputs import read_documents
 
     prompts = list(args.prompt)
     if getattr(args, "prompts", None):

@@ -20,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import errors
-from ..capture import (
+from ..core.capture import (
     CaptureConfig,
     StoreDescription,
     _CaptureRun,
@@ -30,14 +30,14 @@ from ..capture import (
     plan_shard,
     plan_shards,
 )
+from ..core.inputs import Document, read_documents
+from ..core.models.loading import load, load_tokenizer
+from ..core.models.placement import Placement
+from ..core.store import ActivationStore
+from ..core.store.shard_tables import shard_tables
+from ..core.store.writer import shard_entry, write_shard_files
+from ..core.tokens import encode
 from ..errors import ConfigError
-from ..inputs import Document, read_documents
-from ..models.loading import load, load_tokenizer
-from ..models.placement import Placement
-from ..store import ActivationStore
-from ..store.shard_tables import shard_tables
-from ..store.writer import shard_entry, write_shard_files
-from ..tokens import encode
 from .ray_config import RayConfig
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def capture_on_ray(
     dtype: str = "bfloat16",
     **options,
 ) -> ActivationStore:
-    """`incision.capture` on a Ray cluster: the same store, computed by `ray_config.workers` actors.
+    """`incision.core.capture` on a Ray cluster: the same store, computed by `ray_config.workers` actors.
 
     `model` is what `incision.load` takes (each worker loads it, placed by `placement`); connects to
     `ray_config.address`, or starts a local cluster when Ray is not yet initialised."""

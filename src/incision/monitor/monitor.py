@@ -2,13 +2,13 @@
 every probe's scores, per token and pooled; each probe reads its site's output where the model left it
 (one small product per token, heads.py), so nothing is copied out of the forward pass.
 
-Edits (`incision.edits`: `Steer`, `Ablate`, `Erase`, ...) are in effect during every pass, so probes read
+Edits (`incision.core.edits`: `Steer`, `Ablate`, `Erase`, ...) are in effect during every pass, so probes read
 the edited model. Scores cover the tokens that carry text, as offline probes do (BOS and
 other added specials are left out), and texts longer than the window are split the way capture splits
 them (`forward.py`), so a Monitor's score of a text equals `probe.score` of it.
 
 How the model runs is one seam, the Monitor's `backend`: anything with `forward.run`'s signature (reads keyed
-by site, edits, early stop). The default is `incision.forward` (Hugging Face hooks). Probes and policies only
+by site, edits, early stop). The default is `incision.core.forward` (Hugging Face hooks). Probes and policies only
 see the [B, T, D] activations handed to a read, so another backend (vLLM) provides sites, hooks and edits
 without touching them.
 """
@@ -21,14 +21,14 @@ from typing import Protocol
 
 import torch
 
-from .. import forward as hf_forward
-from ..edits import Edit, as_edit
+from ..core import forward as hf_forward
+from ..core.edits import Edit, as_edit
+from ..core.forward import batches, pad_id_of, windows_of, without_cache
+from ..core.inputs import check_text
+from ..core.tokens import Encoding, clean_text, encode
 from ..errors import InputError
-from ..forward import batches, pad_id_of, windows_of, without_cache
-from ..inputs import check_text
 from ..probes.linear import LinearProbe
 from ..probes.live import check_compatible
-from ..tokens import Encoding, clean_text, encode
 from .heads import ProbeHead, probabilities
 from .policies import check_policies
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..edits import as_edit
+from ..core.edits import as_edit
 from ..errors import ConfigError
 
 Action = Literal["flag", "redact", "block", "steer"]
@@ -23,7 +23,7 @@ class Policy:
 
     action: Action
     threshold: float = 0.5  # the probe's score at which the policy fires
-    edit: object = None  # steer: an `incision.edits` Edit (e.g. `Steer(direction, alpha=-4)`)
+    edit: object = None  # steer: an `incision.core.edits` Edit (e.g. `Steer(direction, alpha=-4)`)
     message: str = REFUSAL  # block: the reply that replaces the rest of the generation
 
     def __post_init__(self) -> None:

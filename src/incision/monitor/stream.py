@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..edits import applied
+from ..core.edits import applied
 from ..errors import ConfigError, InputError
 from .heads import probabilities
 from .monitor import text_tokens

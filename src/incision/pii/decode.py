@@ -4,7 +4,7 @@ A token is PII when P(not "none") reaches the threshold. Touching PII tokens for
 of the same likeliest type split only by spaces on one line or by one joiner (a phone number's hyphen,
 a name's middle dot), never by a sentence or list separator (". ", " / "). A run's type is the class
 with the most probability over its tokens. Byte-level pieces already map to whole characters (see
-`incision.tokens`), so spans never cut a character. Edges are trimmed of whitespace and punctuation that
+`incision.core.tokens`), so spans never cut a character. Edges are trimmed of whitespace and punctuation that
 no PII value starts or ends with, and a span without a letter or digit is dropped.
 """
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.tokens import clean_text  # re-exported: the PII readers' users take it from here
 from ..errors import InputError
-from ..tokens import clean_text  # re-exported: the PII readers' users take it from here
 
 PII_LABELS = (
     "PERSON",

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import capture
 from ..configs import check_choices
+from ..core import capture
+from ..core.tokens import text_mask
 from ..errors import ConfigError, InputError
 from ..probes import ProbeConfig, sweep, train_probe
 from ..probes.streaming import predict_rows
-from ..tokens import text_mask
 from .decode import decode_spans
 from .detector import Detector
 from .evaluation import evaluate_spans

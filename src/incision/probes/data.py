@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..core.store import ActivationStore
+from ..core.tokens import store_text_mask
 from ..errors import ConfigError, InputError
-from ..store import ActivationStore
-from ..tokens import store_text_mask
 from .labels import BACKGROUND, encode_labels, span_label_names, token_labels_from_spans
 from .pooling import pad_segments, pool_segments
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..core.store import ActivationStore
 from ..errors import ConfigError
-from ..store import ActivationStore
 from .data import evaluation_data, features, padded_sequences
 from .linear import LinearProbe
 from .metrics import evaluate

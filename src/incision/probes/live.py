@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..artifacts import check_provenance
-from ..capture import iter_activations
+from ..core.capture import iter_activations
 from ..errors import ConfigError, InputError
 from .linear import LinearProbe
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ..core.store import ActivationStore
 from ..errors import SiteError
-from ..store import ActivationStore
 from .train import ProbeConfig, ProbeReport, train_probe
 
 

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 
 from ..configs import check_choices
+from ..core.store import ActivationStore
 from ..errors import ConfigError
 from ..reduce import LOCAL, Reducer, local_rows, process_reducer
-from ..store import ActivationStore
 from . import solvers
 from .data import ProbeData, Transform, features, padded_sequences, prepare
 from .fitting import ProbeFit, choose_penalty, fit_probe

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..capture import iter_activations
+from ..core.capture import iter_activations
+from ..core.store import ActivationStore
+from ..core.tokens import text_mask
 from ..errors import ConfigError, InputError
-from ..store import ActivationStore
-from ..tokens import text_mask
 from .config import check_width
 from .model import SparseAutoencoder
 from .sources import training_rows

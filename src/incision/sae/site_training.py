@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from ..core.inputs import read_documents
+from ..core.store import ActivationStore
 from ..distributed.ddp import is_main
 from ..errors import ConfigError, InputError
-from ..inputs import read_documents
-from ..store import ActivationStore
 from .config import SAEConfig
 from .formats import save
 from .model import SparseAutoencoder
@@ -26,7 +26,7 @@ from .splice import SpliceEval, SpliceEvalConfig, loss_recovered_callback
 from .trainer import SAETrainConfig, TrainResult, train_sae
 
 if TYPE_CHECKING:
-    from ..subject import Subject
+    from ..core.subject import Subject
 
 EXPANSION = 8  # latents per input dimension when d_sae is not given
 
@@ -52,7 +52,7 @@ def store_source(
 ) -> SiteSource:
     """Batches of `site` from `store`, `eval_cfg.eval_docs` documents held out (their texts measure the loss
     recovered with `model`, by default the store's own; it must be the model the store was captured from)."""
-    from ..models import load
+    from ..core.models import load
 
     source_cfg, eval_cfg = source_cfg or SourceConfig(), eval_cfg or SpliceEvalConfig()
     width = store.width(site)  # an unknown site fails here, listing the store's sites
@@ -189,7 +189,7 @@ def train_from_texts(
 ) -> TrainResult:
     """As `train_from_store`, the activations captured live from `subject` (or the model of that name) over
     `texts` (a list or a file)."""
-    from ..models import load
+    from ..core.models import load
 
     train_cfg, eval_cfg = train_cfg or SAETrainConfig(), eval_cfg or SpliceEvalConfig()
     check_schedule(train_cfg, eval_cfg)

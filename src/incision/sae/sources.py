@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..capture import iter_activations
+from ..core.capture import iter_activations
+from ..core.inputs import read_documents
+from ..core.store import ActivationStore
+from ..core.tokens import store_text_mask
 from ..errors import ConfigError, InputError
-from ..inputs import read_documents
-from ..store import ActivationStore
-from ..tokens import store_text_mask
 from .config import SAEConfig, check_width
 from .model import SparseAutoencoder
 

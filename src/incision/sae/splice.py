@@ -22,11 +22,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..core.forward import batches, pad_id_of, run, without_cache
+from ..core.hooks import HookHandles, add_replace_hook
+from ..core.inputs import read_documents
+from ..core.tokens import Window, truncated_window
 from ..errors import ConfigError, InputError
-from ..forward import batches, pad_id_of, run, without_cache
-from ..hooks import HookHandles, add_replace_hook
-from ..inputs import read_documents
-from ..tokens import Window, truncated_window
 from .config import check_width
 from .model import SparseAutoencoder
 from .train_log import LogContext

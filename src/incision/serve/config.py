@@ -21,8 +21,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.models.embedded import DEFAULT_MODEL
 from ..errors import ConfigError
-from ..models.embedded import DEFAULT_MODEL
 
 
 def _help(text: str, default=None, factory=None):
@@ -40,7 +40,7 @@ class ServeConfig:
         "per probe: {action, threshold, message | edit: {kind, ...} (or direction, alpha)}", factory=dict
     )
     edits: list[dict] = _help(
-        "edits on every pass, as incision.edits configs: {kind: steer, direction, alpha}, {kind: ablate, direction}, {kind: erase, eraser}, ... ({direction, alpha} and {direction, ablate: true} still read)",
+        "edits on every pass, as incision.core.edits configs: {kind: steer, direction, alpha}, {kind: ablate, direction}, {kind: erase, eraser}, ... ({direction, alpha} and {direction, ablate: true} still read)",
         factory=list,
     )
     host: str = _help("address to listen on", "127.0.0.1")

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import torch
 
-from ..edits import Edit, edit_from_config
+from ..core.edits import Edit, edit_from_config
+from ..core.tokens import Encoding, clean_text, encode
 from ..errors import ConfigError, InputError
 from ..monitor import Monitor, Policy, StreamEvent, TextReading
 from ..pii.records import Span
-from ..tokens import Encoding, clean_text, encode
 from .batcher import MicroBatcher
 from .config import ServeConfig
 
@@ -184,7 +184,7 @@ class Engine:
             ) from None
 
     def _edit(self, spec) -> Edit:
-        """An edit from its config (`incision.edits`), its artifacts checked against the served model."""
+        """An edit from its config (`incision.core.edits`), its artifacts checked against the served model."""
         return edit_from_config(spec, self.subject)
 
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import torch
 
+from ..core.hooks import HookHandles, add_replace_hook
 from ..errors import InputError
-from ..hooks import HookHandles, add_replace_hook
 from .direction import Direction, check_vector, unit
 from .writers import residual_writes
 

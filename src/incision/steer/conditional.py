@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from transformers import StoppingCriteria
 
+from ..core.hooks import HookHandles, add_output_hooks
 from ..errors import ConfigError
-from ..hooks import HookHandles, add_output_hooks
 from ..probes.linear import LinearProbe
 from ..probes.live import check_compatible
 

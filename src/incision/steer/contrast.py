@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..capture import iter_activations
+from ..core.capture import iter_activations
 from ..errors import InputError
 from ..probes.data import features, prepare
 from ..probes.linear import LinearProbe

@@ -1,4 +1,4 @@
-"""The edit kinds (`incision.edits` has the shape they share): each is applied to a subject as a context
+"""The edit kinds (`incision.core.edits` has the shape they share): each is applied to a subject as a context
 manager, undone on exit, and read from / written to a config that names its artifacts by folder.
 
 | kind | what it does | config |
@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import torch
 
-from ..edits import Applied, register
+from ..core.edits import Applied, register
 from ..errors import ConfigError
 from .ablation import ablate, ablate_at_sites
 from .direction import Direction

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 from ..artifacts import check_provenance
-from ..capture import iter_activations
+from ..core.capture import iter_activations
+from ..core.hooks import HookHandles, add_replace_hook
 from ..errors import ConfigError
-from ..hooks import HookHandles, add_replace_hook
 from ..probes.data import check_finite, prepare
 from .leace import LeaceEraser, LeaceFitter
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from ..core.hooks import add_replace_hook
 from ..errors import ConfigError
-from ..hooks import add_replace_hook
 from ..sae.config import check_width
 from ..sae.model import SparseAutoencoder
 from .direction import Direction

@@ -19,9 +19,9 @@ import random
 
 import torch
 
+from ..core.forward import run, text_batches
 from ..datasets import load_task
 from ..errors import InputError
-from ..forward import run, text_batches
 from .direction import check_vector
 from .writers import residual_writes
 

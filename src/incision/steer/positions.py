@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from ..hooks import HookHandles
+from ..core.hooks import HookHandles
 
 
 class PositionTracker:

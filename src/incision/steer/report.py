@@ -24,8 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..edits import Edit, as_edit
-from ..forward import run, text_batches
+from ..core.edits import Edit, as_edit
+from ..core.forward import run, text_batches
 from ..probes.linear import LinearProbe
 from ..probes.metrics import auroc
 from .contrast import pooled_activations

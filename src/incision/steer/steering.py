@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .. import forward
+from ..core import forward
+from ..core.hooks import HookHandles, add_replace_hook
 from ..errors import ConfigError, InputError
-from ..hooks import HookHandles, add_replace_hook
 from .conditional import check_order
 from .direction import Direction, check_vector
 from .positions import PositionTracker

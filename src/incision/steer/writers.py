@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..core.subject import execution_device
 from ..errors import ConfigError
-from ..subject import execution_device
 
 ATTN_OUT = ("o_proj", "c_proj", "dense", "out_proj")  # Llama/Qwen/Gemma/Phi, GPT-2, GPT-NeoX, others
 MLP_OUT = ("down_proj", "c_proj", "dense_4h_to_h", "fc2", "w2")

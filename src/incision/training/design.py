@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 import torch
 
-from ..edits import Applied
+from ..core.edits import Applied
+from ..core.hooks import HookHandles, module_output
 from ..errors import ConfigError, InputError
-from ..hooks import HookHandles, module_output
 from ..steer.ablation import site_bases  # noqa: F401  (re-exported: callers import it from here)
 from ..steer.direction import Direction, check_vector
 from ..steer.edit_kinds import Ablate, ProjectOut

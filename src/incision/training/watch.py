@@ -28,9 +28,9 @@ from pathlib import Path
 
 import torch
 
+from ..core.forward import batches, pad_id_of, run, windows_of
+from ..core.subject import Subject
 from ..errors import ConfigError, InputError
-from ..forward import batches, pad_id_of, run, windows_of
-from ..subject import Subject
 from .untouched import untouched
 
 

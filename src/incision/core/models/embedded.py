@@ -16,8 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ModelNotFoundError
-from ..home import incision_home
+from ...errors import ModelNotFoundError
+from ...home import incision_home
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import ConfigError, ModelNotFoundError
+from ...errors import ConfigError, ModelNotFoundError
 from ..subject import Subject
 from .embedded import EMBEDDED, prepare
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .errors import SiteError
+from ..errors import SiteError
 from .hooks import HookHandles
 
 MOE_KINDS = ("router", "experts", "shared", "expert")  # in the order describe() lists them

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..configs import check_choices
-from ..errors import ConfigError
+from ...configs import check_choices
+from ...errors import ConfigError
 
 
 @dataclass

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..artifacts import write_atomic  # noqa: F401  (the store's writer calls layout.write_atomic)
-from ..errors import StoreError
+from ...artifacts import write_atomic  # noqa: F401  (the store's writer calls layout.write_atomic)
+from ...errors import StoreError
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

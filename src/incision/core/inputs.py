@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .errors import InputError
+from ..errors import InputError
 
 # Columns of the token and document tables; a per-document field may not reuse these names.
 TOKEN_COLUMNS = ("doc", "position", "token_id", "char_start", "char_end")

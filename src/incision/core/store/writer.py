@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from ..errors import StoreError
+from ...errors import StoreError
 from . import layout
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ..errors import InputError
+from ...errors import InputError
 from ..inputs import Document
 from ..tokens import Encoding
 

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .configs import check_choices
-from .errors import CaptureError, ConfigError
+from ..configs import check_choices
+from ..errors import CaptureError, ConfigError
 from .forward import Batch, batches, pad_id_of, run, without_cache
 from .inputs import Document, read_documents
 from .store import ActivationStore, StoreWriter

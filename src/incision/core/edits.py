@@ -21,7 +21,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 class Applied:
@@ -67,7 +67,7 @@ def edit_from_config(config: dict, subject=None) -> Edit:
     """The edit a config describes, its artifacts loaded (and checked against `subject` when given).
     A config without `kind` is read the way server configs wrote edits before kinds existed:
     `ablate: true` ablates the direction, an `alpha` steers with it."""
-    from .steer import edit_kinds  # noqa: F401  (registers the kinds)
+    from ..steer import edit_kinds  # noqa: F401  (registers the kinds)
 
     if not isinstance(config, dict):
         raise ConfigError(f"an edit config must be a table like {{kind: steer, ...}}, got {config!r}")

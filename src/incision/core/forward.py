@@ -13,7 +13,7 @@ behave the same everywhere:
 - **Batches** are right-padded (left-padded for generation) and, unless order matters, sorted longest
   first under a budget of padded tokens, so padding stays small.
 - **Text tokens** are marked by the one rule of `tokens.text_mask` (`Batch.text_BT`).
-- **Reads** get each hooked site's detached output; **edits** (`incision.edits`) are in effect
+- **Reads** get each hooked site's detached output; **edits** (`incision.core.edits`) are in effect
   around the pass; with `until="sites"` the pass runs `model.base_model` and ends right after the
   deepest block a read needs, so the LM head never runs.
 """
@@ -27,8 +27,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from ..errors import ConfigError, InputError
 from .edits import Edit, applied
-from .errors import ConfigError, InputError
 from .hooks import add_output_hooks, add_stop_hook, run_until_stop
 from .tokens import Encoding, Window, plan_windows
 
@@ -133,7 +133,7 @@ def run(
     """One forward pass of `subject`'s model; returns the model's output (None with `until="sites"`).
 
     `reads` maps a site name (or a module) to a function called with its detached output [B, T, D];
-    `edits` (`incision.edits`) are in effect for the pass.
+    `edits` (`incision.core.edits`) are in effect for the pass.
     `until`: "logits" runs the whole model; "base" runs `model.base_model` (no LM head); "sites" runs
     the base model and ends after the deepest block a read needs. Inputs go to the embedding's device;
     the pass runs under inference mode (`inference=False`: under no_grad, for results that later meet

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from .errors import SiteError
+from ..errors import SiteError
 from .sites_moe import MOE_KINDS, MoEBlock, find_moe, moe_site_names, moe_view
 
 SITE_KINDS = ("resid", "attn", "mlp", *MOE_KINDS)
@@ -104,7 +104,7 @@ class SiteMap:
         if family is None:
             raise SiteError(
                 f"cannot find the transformer blocks of model type {model_type!r}: "
-                f"no ModuleList of {n_layers} layers; add it to incision.sites.FAMILIES"
+                f"no ModuleList of {n_layers} layers; add it to incision.core.sites.FAMILIES"
             )
         self.family = family
         self.blocks = _get(self.base, family.blocks)

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from ..errors import ConfigError, SiteError, StoreError
+from ...errors import ConfigError, SiteError, StoreError
 from ..sites import canonical_site
 from . import layout
 
