@@ -40,7 +40,7 @@ class ProbeHead:
         activations has the mean of the token logits as its logits (the probe is affine), so mean pooling
         reads no activations again."""
         if self.probe.pooling == "mean":
-            keep = keep_BT.to(token_logits_BTC.dtype)[..., None]
+            keep = keep_BT.to(token_logits_BTC.device, token_logits_BTC.dtype)[..., None]
             return (token_logits_BTC * keep).sum(1) / keep.sum(1).clamp_min(1)
         pooled_BD = self.probe.pool(acts_BTD.float(), keep_BT.to(acts_BTD.device))
         return torch.addmm(self.bias_C.to(pooled_BD.device), pooled_BD, self.weight_DC.to(pooled_BD.device))

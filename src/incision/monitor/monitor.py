@@ -160,7 +160,7 @@ class Monitor:
             def collect(site, acts_BTD, keep_BT=keep_BT, batch=batch, long_rows=long_rows):
                 for b in long_rows:
                     texts[batch.windows[b].doc].acts.setdefault(site, []).append(
-                        acts_BTD[b, keep_BT[b]].float()
+                        acts_BTD[b, keep_BT[b].to(acts_BTD.device)].float()
                     )
 
             result = self.forward(batch.ids_BT, batch.mask_BT, keep_BT, True, collect, **model_kwargs)
