@@ -32,9 +32,7 @@ def ablate_while_training(subject, direction: torch.Tensor | Direction | Sequenc
     a list of them) is removed, site by site, from the output of each site it names (the `ProjectOut` edit):
     the span of all the vectors given for a site, so nothing along any of them reaches the next layer."""
     if isinstance(direction, torch.Tensor):
-        return Ablate(Direction({"resid.0": check_vector(direction, subject.d_model)}), "resid.0").apply(
-            subject
-        )
+        return Ablate(check_vector(direction, subject.d_model)).apply(subject)
     return ProjectOut(direction).apply(subject)
 
 
