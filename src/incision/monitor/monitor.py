@@ -29,7 +29,7 @@ from ..core.tokens import Encoding, clean_text, encode
 from ..errors import InputError
 from ..probes.linear import LinearProbe
 from ..probes.live import check_compatible
-from .heads import ProbeHead, probabilities
+from .heads import ProbeHead, positive_score, probabilities
 from .policies import check_policies
 
 
@@ -53,11 +53,11 @@ class ProbeReading:
     @property
     def token_scores(self) -> list[float]:
         """Per token: the positive class's probability (binary) or 1 - P(first class)."""
-        return _score(self.token_proba_TC).tolist()
+        return positive_score(self.token_proba_TC).tolist()
 
     @property
     def score(self) -> float:
-        return float(_score(self.proba_C[None])[0])
+        return float(positive_score(self.proba_C[None])[0])
 
 
 @dataclass
@@ -177,7 +177,7 @@ class Monitor:
             logits_TC = torch.cat([logits[name] for logits in parts.token_logits])
             token_proba = probabilities(logits_TC.cpu())
             if probe.pooling is None:
-                pooled = token_proba[_score(token_proba).argmax()]
+                pooled = token_proba[positive_score(token_proba).argmax()]
             elif len(parts.pooled) == 1:
                 pooled = probabilities(parts.pooled[0][name][None].cpu())[0]
             else:
@@ -204,16 +204,22 @@ class Monitor:
 
     def encode(self, text, k: int = 0) -> Encoding:
         """`text` (the k-th of a request) tokenised with offsets; a clear error when it cannot be scored."""
-        check_text(text, f"text {k}")
-        enc = encode(self.subject.tokenizer, clean_text(text))  # offsets stay: one character for one
-        if not enc.text_mask.any():
-            raise InputError(
-                f"text {k} holds no token that carries text ({len(text)} characters); nothing to score"
-            )
-        return enc
+        return encode_scorable(self.subject.tokenizer, text, k)
 
     def _head(self, name: str) -> ProbeHead:
         return next(h for heads in self.heads_by_site.values() for h in heads if h.name == name)
+
+
+def encode_scorable(tokenizer, text, k: int = 0) -> Encoding:
+    """`text` (the k-th of a request) checked and tokenised with offsets; an InputError when no token of it
+    carries text (nothing to score)."""
+    check_text(text, f"text {k}")
+    enc = encode(tokenizer, clean_text(text))  # offsets stay: one character for one
+    if not enc.text_mask.any():
+        raise InputError(
+            f"text {k} holds no token that carries text ({len(text)} characters); nothing to score"
+        )
+    return enc
 
 
 def head_site(monitor: Monitor, name: str) -> str:
@@ -245,7 +251,3 @@ class _TextParts:
 def text_tokens(enc: Encoding) -> torch.Tensor:
     """[T] bool: the tokens of `enc` that carry text (`tokens.text_mask`)."""
     return torch.from_numpy(enc.text_mask)
-
-
-def _score(proba_NC: torch.Tensor) -> torch.Tensor:
-    return proba_NC[:, 1] if proba_NC.shape[1] == 2 else 1 - proba_NC[:, 0]

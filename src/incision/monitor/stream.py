@@ -20,9 +20,8 @@ from ..core.edits import applied
 from ..errors import ConfigError, InputError
 from .heads import probabilities
 from .monitor import text_tokens
-from .policies import Policy, check_policies
-
-STREAMABLE = (None, "mean", "last")
+from .policies import Policy, PolicyRun, check_policies
+from .running import STREAMABLE, RunningScores
 
 
 @dataclass
@@ -35,34 +34,6 @@ class StreamEvent:
     scores: dict[str, float]
     actions: list[tuple[str, str]] = field(default_factory=list)  # (probe, action)
     finish_reason: str | None = None  # "stop" (EOS), "length" or "blocked"
-
-
-class _Running:
-    """Pooled scores over the tokens so far, from the token logits of each pass."""
-
-    def __init__(self, monitor):
-        self.monitor, self.sums, self.count, self.last = monitor, {}, 0, {}
-
-    def add(self, token_logits: dict[str, torch.Tensor], keep_T: torch.Tensor) -> None:
-        self.count += int(keep_T.sum())
-        for name, logits in token_logits.items():
-            kept = logits[0][keep_T.to(logits.device)].float()
-            if len(kept):
-                self.sums[name] = self.sums.get(name, 0) + kept.sum(0)
-                self.last[name] = kept[-1]
-
-    def scores(self, token_logits: dict[str, torch.Tensor]) -> dict[str, float]:
-        out = {}
-        for name, probe in self.monitor.probes.items():
-            if probe.pooling is None:
-                logits = token_logits[name][0, -1]
-            elif probe.pooling == "mean":
-                logits = self.sums[name] / max(self.count, 1)
-            else:
-                logits = self.last[name]
-            proba = probabilities(logits[None].float().cpu())[0]
-            out[name] = float(proba[1] if len(proba) == 2 else 1 - proba[0])
-        return out
 
 
 def stream(
@@ -81,48 +52,42 @@ def stream(
     enc = _prompt(monitor, prompt)
     ids = torch.tensor([enc.ids])
     keep = text_tokens(enc)
-    stops = _eos_ids(subject)
-    running = _Running(monitor)
+    stops = eos_ids(subject)
+    running, run = RunningScores(monitor.probes), PolicyRun(policies, token_level)
     result = monitor.forward(ids, torch.ones_like(ids), keep[None], use_cache=True, logits_to_keep=1)
-    running.add(result.token_logits, keep)
-    scores = running.scores(result.token_logits)
-    if blocked := _blocking(policies, scores, token_level):
+    running.add({name: logits[0][keep.to(logits.device)] for name, logits in result.token_logits.items()})
+    scores = running.scores(_newest(result))
+    if blocked := run.prompt(scores):
         yield StreamEvent(policies[blocked].message, None, scores, [(blocked, "block")], "blocked")
         return
-    steering = _steering(policies, scores)
     generated: list[int] = []
     for step in range(max_new_tokens):
         next_id = int(result.output.logits[0, -1].argmax())
         generated.append(next_id)
         cache, length = result.output.past_key_values, ids.shape[1] + len(generated)
-        with applied(subject, [policies[name].edit for name in steering]):
+        with applied(subject, run.edits()):
             result = monitor.forward(
                 torch.tensor([[next_id]]), torch.ones(1, length, dtype=torch.long), torch.ones(1, 1, dtype=torch.bool),
                 past_key_values=cache, use_cache=True, logits_to_keep=1,
             )  # fmt: skip
-        running.add(result.token_logits, torch.ones(1, dtype=torch.bool))
-        scores = running.scores(result.token_logits)
-        actions = [(name, "steer") for name in steering]
-        steering = _steering(policies, scores)
-        actions += [
-            (n, "flag") for n, p in policies.items() if p.action == "flag" and scores[n] >= p.threshold
-        ]
-        if blocked := _blocking(policies, scores, set()):
-            yield StreamEvent(
-                policies[blocked].message, None, scores, actions + [(blocked, "block")], "blocked"
-            )
+        running.add({name: logits[0] for name, logits in result.token_logits.items()})
+        scores = running.scores(_newest(result))
+        decided = run.token(scores)
+        if decided.blocked:
+            yield StreamEvent(policies[decided.blocked].message, None, scores, decided.actions, "blocked")
             return
-        text = _piece(subject.tokenizer, generated)
-        redact = next(
-            (n for n, p in policies.items() if p.action == "redact" and scores[n] >= p.threshold), None
-        )
-        if redact is not None:
-            text = _redaction(text, monitor.probes[redact], result.token_logits[redact])
-            actions.append((redact, "redact"))
+        text = token_text(subject.tokenizer, generated)
+        if decided.redact is not None:
+            text = redaction(text, monitor.probes[decided.redact], _newest(result)[decided.redact])
         finish = "stop" if next_id in stops else ("length" if step == max_new_tokens - 1 else None)
-        yield StreamEvent(text, next_id, scores, actions, finish)
+        yield StreamEvent(text, next_id, scores, decided.actions, finish)
         if finish:
             return
+
+
+def _newest(result) -> dict[str, torch.Tensor]:
+    """Each probe's logits [C] of the pass's last token."""
+    return {name: logits[0, -1] for name, logits in result.token_logits.items()}
 
 
 def _prompt(monitor, prompt: str):
@@ -135,23 +100,7 @@ def _prompt(monitor, prompt: str):
     return enc
 
 
-def _blocking(policies: dict[str, Policy], scores: dict[str, float], skip: set[str]) -> str | None:
-    return next(
-        (
-            n
-            for n, p in policies.items()
-            if p.action == "block" and n not in skip and scores[n] >= p.threshold
-        ),
-        None,
-    )
-
-
-def _steering(policies: dict[str, Policy], scores: dict[str, float]) -> list[str]:
-    """The steer policies whose probe fires now: their edits shape the next pass."""
-    return [n for n, p in policies.items() if p.action == "steer" and scores[n] >= p.threshold]
-
-
-def _piece(tokenizer, generated: list[int], window: int = 8) -> str:
+def token_text(tokenizer, generated: list[int], window: int = 8) -> str:
     """The text the newest token adds: the last few tokens decoded with it, minus without it. A window
     keeps each step's cost flat (the whole reply would be quadratic) and spans any character's bytes;
     the whole reply is decoded only when the window's decodings do not extend each other."""
@@ -164,14 +113,17 @@ def _piece(tokenizer, generated: list[int], window: int = 8) -> str:
     return after[len(before) :]
 
 
-def _redaction(piece: str, probe, token_logits) -> str:
-    proba = probabilities(token_logits[0, -1][None].float().cpu())[0]
+def redaction(piece: str, probe, logits_C: torch.Tensor) -> str:
+    """`piece` with its text replaced by the probe's most likely positive label, e.g. "[PHONE]" (leading
+    spaces stay)."""
+    proba = probabilities(logits_C[None].float().cpu())[0]
     label = probe.label_names[1 + int(proba[1:].argmax())] if len(proba) > 2 else probe.label_names[1]
     stripped = piece.lstrip()
     return f"{piece[: len(piece) - len(stripped)]}[{label}]"
 
 
-def _eos_ids(subject) -> set[int]:
+def eos_ids(subject) -> set[int]:
+    """The tokens that end a generation: the generation config's, else the tokenizer's EOS."""
     eos = subject.model.generation_config.eos_token_id
     if eos is None:
         eos = subject.tokenizer.eos_token_id

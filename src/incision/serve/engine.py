@@ -18,7 +18,8 @@ import torch
 from ..core.edits import Edit, edit_from_config
 from ..core.tokens import Encoding, clean_text, encode
 from ..errors import ConfigError, InputError
-from ..monitor import Monitor, Policy, StreamEvent, TextReading
+from ..monitor import Monitor, StreamEvent, TextReading
+from ..monitor.policies import policy_from_config
 from ..pii.records import Span
 from .batcher import MicroBatcher
 from .config import ServeConfig
@@ -44,7 +45,9 @@ class Engine:
         self.detector = Detector.load(config.detector, subject=self.subject) if config.detector else None
         if self.detector is not None:
             probes["pii"] = self.detector.probe
-        policies = {name: self._policy(name, spec) for name, spec in config.policies.items()}
+        policies = {
+            name: policy_from_config(name, spec, self._edit) for name, spec in config.policies.items()
+        }
         edits = [self._edit(spec) for spec in config.edits]
         self.monitor = Monitor(self.subject, probes, edits, policies)
         self.thresholds = {n: getattr(policies.get(n), "threshold", 0.5) for n in probes}
@@ -161,27 +164,6 @@ class Engine:
             raise InputError(
                 f"the request has {tokens} tokens, more than this server's limit of {self.config.max_tokens}"
             )
-
-    def _policy(self, name: str, spec) -> Policy:
-        if not isinstance(spec, dict):
-            raise ConfigError(
-                f"policy {name!r} must be a table like {{action: flag, threshold: 0.5}}, got {spec!r}"
-            )
-        spec = dict(spec)
-        if spec.get("action") == "steer":
-            edit = spec.pop("edit", None) or {
-                key: spec.pop(key) for key in ("direction", "alpha", "positions") if key in spec
-            }
-            if not edit:
-                raise ConfigError(f"steer policy {name!r} needs an edit, or a direction folder and an alpha")
-            spec["edit"] = self._edit(edit)
-        try:
-            return Policy(**spec)
-        except TypeError:
-            raise ConfigError(
-                f"policy {name!r} has unknown settings {sorted(spec)}; use action, threshold, message, "
-                "and for steer an edit (or direction and alpha)"
-            ) from None
 
     def _edit(self, spec) -> Edit:
         """An edit from its config (`incision.core.edits`), its artifacts checked against the served model."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def load(
     `offload_folder` on disk, within `max_memory` ({device: bytes or "40GiB"}) when given; sites, capture,
     probes, steering and monitors work across the devices it picks.
     """
-    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoTokenizer
 
     source = _resolve_source(name_or_path)
     torch_dtype = _DTYPES.get(dtype, dtype) if dtype is not None else torch.float32
@@ -51,10 +52,7 @@ def load(
     }
     try:
         config = AutoConfig.from_pretrained(source)
-        architectures = config.architectures or []
-        causal = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in architectures)
-        model_class = AutoModelForCausalLM if causal else AutoModel
-        model = model_class.from_pretrained(source, dtype=torch_dtype, **placement)
+        model = _model_class(config).from_pretrained(source, dtype=torch_dtype, **placement)
         tokenizer = AutoTokenizer.from_pretrained(source)
     except OSError as e:
         raise ModelNotFoundError(
@@ -66,11 +64,40 @@ def load(
     return Subject(model=model, tokenizer=tokenizer, name=str(name_or_path))
 
 
+def skeleton(name_or_path: str | Path) -> Subject:
+    """The Subject `load` would give with its weights left on the meta device: its config, sites and
+    tokenizer are real and it costs no memory, for checking artifacts against a model that another engine
+    (vLLM) holds. Its config hash equals the loaded model's."""
+    from transformers import AutoConfig, AutoTokenizer, GenerationConfig
+
+    source = _resolve_source(name_or_path)
+    try:
+        config = AutoConfig.from_pretrained(source)
+        tokenizer = AutoTokenizer.from_pretrained(source)
+    except OSError as e:
+        raise ModelNotFoundError(
+            f"could not read model {str(name_or_path)!r} as a local folder or hub id ({e.__class__.__name__})"
+        ) from e
+    with torch.device("meta"):
+        model = _model_class(config).from_config(config, dtype=torch.float32)
+    with contextlib.suppress(OSError):  # the EOS tokens a generation ends on live in generation_config.json
+        model.generation_config = GenerationConfig.from_pretrained(source)
+    return Subject(model=model, tokenizer=tokenizer, name=str(name_or_path))
+
+
 def load_tokenizer(name_or_path: str | Path):
     """The tokenizer `load` would give, without the model (to plan work before any worker loads it)."""
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(_resolve_source(name_or_path))
+
+
+def _model_class(config):
+    """A causal LM's class when the config names one (its head is part of the model), else the bare model."""
+    from transformers import AutoModel, AutoModelForCausalLM
+
+    causal = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in config.architectures or [])
+    return AutoModelForCausalLM if causal else AutoModel
 
 
 def _resolve_source(name_or_path: str | Path) -> str:

@@ -1,0 +1,226 @@
+"""`MonitoredLLM`: vLLM's offline `LLM` with incision's probes, policies and edits inside its forward pass.
+
+    from incision.vllm import MonitoredLLM, RequestControl
+    llm = MonitoredLLM("smollm2-135m-instruct", probes={"pii": "out/demo/detector/probe"},
+                       policies={"pii": {"action": "redact"}}, named_edits={"calm": {...}})
+    results = llm.generate(["Hi!"], SamplingParams(max_tokens=32), controls=[RequestControl(edits=[...])])
+    results[0].output          # vLLM's RequestOutput (its text is the model's own: unredacted)
+    results[0].events          # one StreamEvent per generated token: text (redacted), scores, actions
+    llm.score(["a text"])      # TextReadings, as Monitor.score gives them
+
+Everything a request may use is checked here before vLLM starts, against a weightless copy of the model
+(`core.models.skeleton`): probes trained on another model or width, unknown sites, edit kinds the backend
+lacks. Prompts are tokenised by incision (character spans: scores point into the text, and specials are
+left out of pooled scores as offline probes leave them out) and given to vLLM as token ids.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.edits import edit_from_config
+from ..core.models.loading import _resolve_source, skeleton
+from ..errors import ConfigError, InputError
+from ..monitor import StreamEvent, TextReading
+from ..monitor.monitor import encode_scorable
+from ..monitor.policies import check_policies, policy_from_config
+from ..monitor.running import STREAMABLE
+from ..monitor.stream import eos_ids
+from ..probes.linear import LinearProbe
+from ..probes.live import check_compatible
+from .control import EngineSpec, RequestControl
+from .model_view import READABLE
+from .results import events_of, reading_of
+from .token_edits import SUPPORTED
+from .worker import QUALNAME
+
+DEFAULTS = {
+    "enable_prefix_caching": False
+}  # a cached prefix is never run: it could be neither read nor edited
+
+
+@dataclass
+class MonitoredOutput:
+    """vLLM's output for one request, with incision's: the prompt's reading, one event per generated token
+    (as `Monitor.stream` yields them) and the raw record from the engine."""
+
+    output: object  # vllm.RequestOutput
+    prompt: TextReading
+    events: list[StreamEvent]
+    record: dict
+
+    @property
+    def text(self) -> str:
+        """The reply as the client should see it: redactions applied, a block's message in its place."""
+        return "".join(e.text for e in self.events)
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.events[-1].finish_reason if self.events else None
+
+
+class MonitoredLLM:
+    """A vLLM engine whose forward pass carries incision's monitor. `probes` map names to probe folders (or
+    saved LinearProbes), `policies` name probes ({action, threshold, message, edit}), `edits` apply to every
+    request, `named_edits` are edit configs that requests (and steer policies) turn on by name. Other
+    keyword arguments go to `vllm.LLM` (e.g. `tensor_parallel_size`, `max_model_len`, `dtype`)."""
+
+    def __init__(
+        self,
+        model: str,
+        probes: dict[str, str | Path | LinearProbe],
+        policies: dict[str, dict] | None = None,
+        edits: list[dict] = (),
+        named_edits: dict[str, dict] | None = None,
+        **llm_options,
+    ):
+        from vllm import LLM
+
+        self.subject = skeleton(model)
+        self._folders = tempfile.TemporaryDirectory(prefix="incision-vllm-")
+        self.probe_folders: dict[str, str] = {}
+        self.probes = {n: self._probe(n, p) for n, p in probes.items()}
+        named_edits = dict(named_edits or {})
+        for config in [*edits, *named_edits.values()]:
+            self._check_edit(config)
+        self.spec = EngineSpec(
+            model=self.subject.name,
+            config_sha256=self.subject.config_sha256,
+            probes=self.probe_folders,
+            policies=dict(policies or {}),
+            edits=list(edits),
+            named_edits=named_edits,
+            eos_ids=_eos_first(self.subject),
+        )
+        self.stops = eos_ids(self.subject)
+        self.policies = self._policies(self.spec.policies, list(self.probes))
+        options = {**DEFAULTS, "dtype": "float32", **llm_options, "worker_extension_cls": QUALNAME}
+        if options["enable_prefix_caching"]:
+            raise ConfigError("the monitor needs enable_prefix_caching=False: a cached prefix is never run")
+        self.llm = LLM(model=_resolve_source(model), **options)
+        self.sites = self.llm.collective_rpc("incision_install", args=(self.spec.to_json(),))[0]
+        self.context_length = self.llm.llm_engine.model_config.max_model_len
+
+    # -- requests ---------------------------------------------------------------------------------
+    def generate(self, prompts: list[str], sampling_params=None, controls=None) -> list[MonitoredOutput]:
+        """Generate from each prompt (already in its chat template, if any) under its control (default: every
+        probe, the default policies, no edits of its own); vLLM batches them continuously."""
+        from vllm import SamplingParams
+
+        if isinstance(prompts, str) or not prompts:
+            raise InputError("prompts must be a non-empty list of strings")
+        controls = list(controls) if controls is not None else [RequestControl() for _ in prompts]
+        if len(controls) != len(prompts):
+            raise InputError(f"got {len(controls)} controls for {len(prompts)} prompts; give one per prompt")
+        base = sampling_params or SamplingParams(max_tokens=16, temperature=0.0)
+        requests, params, encodings, policies = [], [], [], []
+        for k, (prompt, control) in enumerate(zip(prompts, controls, strict=True)):
+            enc = self._encode(prompt, k)
+            control = dataclasses.replace(control, skip=[i for i, t in enumerate(enc.text_mask) if not t])
+            control.check(self.spec)
+            policies.append(
+                self._policies(control.policy_configs(self.spec), control.active_probes(self.spec))
+            )
+            requests.append({"prompt_token_ids": list(enc.ids)})
+            params.append(self._params(base, control, policies[-1]))
+            encodings.append((enc, control))
+        outputs = self.llm.generate(requests, params, use_tqdm=False)
+        records = self._take([c.id for _, c in encodings])
+        results = []
+        for output, (enc, control), pol in zip(outputs, encodings, policies, strict=True):
+            record = records.get(control.id)
+            if record is None or record.get("error"):
+                reason = (record or {}).get("error") or "its record was not found"
+                raise RuntimeError(f"the engine did not monitor request {control.id}: {reason}")
+            probes = {n: self.probes[n] for n in control.active_probes(self.spec)}
+            results.append(
+                MonitoredOutput(
+                    output,
+                    reading_of(enc, record, probes),
+                    events_of(
+                        output, record, pol, probes, self.subject.tokenizer, base.max_tokens, self.stops
+                    ),
+                    record,
+                )
+            )
+        return results
+
+    def score(self, texts: list[str], controls=None) -> list[TextReading]:
+        """Every probe's reading of each text (its prompt pass only), as `Monitor.score` gives it."""
+        from vllm import SamplingParams
+
+        return [
+            r.prompt for r in self.generate(texts, SamplingParams(max_tokens=1, temperature=0.0), controls)
+        ]
+
+    # -- checks -----------------------------------------------------------------------------------
+    def _encode(self, text: str, k: int):
+        enc = encode_scorable(self.subject.tokenizer, text, k)
+        if len(enc) > self.context_length:
+            raise InputError(
+                f"text {k} has {len(enc)} tokens, more than this engine's context of {self.context_length}"
+            )
+        return enc
+
+    def _params(self, base, control: RequestControl, policies):
+        if base.n != 1:
+            raise ConfigError(f"a monitored request returns one sequence: n must be 1, got {base.n}")
+        if any(p.action == "block" for p in policies.values()) and (base.min_tokens or base.ignore_eos):
+            raise ConfigError(
+                "a block policy ends a request with EOS: it needs min_tokens=0 and ignore_eos=False"
+            )
+        extra = {**(base.extra_args or {}), **control.to_extra()}
+        # one more token than asked: vLLM runs a token through the model only when it samples the next one,
+        # so the extra step is what scores the last token the caller receives
+        params = base.clone()
+        params.max_tokens, params.extra_args = base.max_tokens + 1, extra
+        return params
+
+    def _probe(self, name: str, probe) -> LinearProbe:
+        if not isinstance(probe, LinearProbe):
+            folder = probe
+            probe = LinearProbe.load(folder, subject=self.subject)
+        else:
+            folder = Path(self._folders.name) / name
+            probe.save(folder)
+        site = check_compatible(probe, self.subject)
+        resolved = self.subject.resolve(site)
+        if resolved.name.split(".")[0] not in READABLE:
+            raise ConfigError(
+                f"probe {name!r} reads site {site!r}; the vLLM backend reads resid, attn and mlp sites"
+            )
+        if probe.pooling not in STREAMABLE:
+            raise ConfigError(
+                f"probe {name!r} pools by {probe.pooling!r}; the vLLM backend scores token-level, mean and last probes"
+            )
+        self.probe_folders[name] = str(folder)
+        return probe
+
+    def _check_edit(self, config: dict) -> None:
+        edit = edit_from_config(config, self.subject)  # loads and checks its artifacts against the model
+        if edit.kind not in SUPPORTED:
+            raise ConfigError(
+                f"edit kind {edit.kind!r} is not available on the vLLM backend; it offers {list(SUPPORTED)}"
+            )
+
+    def _policies(self, configs: dict[str, dict], probes: list[str]):
+        def named(name):
+            if not isinstance(name, str) or name not in self.spec.named_edits:
+                raise ConfigError(f"a steer policy's edit must name one of {sorted(self.spec.named_edits)}")
+            return edit_from_config(self.spec.named_edits[name], self.subject)
+
+        policies = {n: policy_from_config(n, c, named) for n, c in configs.items()}
+        token_level = {n for n, p in self.probes.items() if p.pooling is None}
+        return check_policies(policies, {n: self.probes[n] for n in probes}, token_level)
+
+    def _take(self, ids: list[str]) -> dict[str, dict]:
+        return self.llm.collective_rpc("incision_take", args=(ids,))[0]
+
+
+def _eos_first(subject) -> list[int]:
+    """The EOS ids, the tokenizer's first: the one a block forces, which vLLM always stops on."""
+    first = subject.tokenizer.eos_token_id
+    return [first] * (first is not None) + sorted(eos_ids(subject) - {first})
