@@ -79,7 +79,9 @@ def test_a_request_may_scale_a_steering_edit(setup, tiny_hf):
 def test_a_steered_request_leaves_its_batch_neighbour_alone(setup):
     llm, _, _ = setup
     (alone,) = llm.generate([OTHER], greedy())
-    steered, neighbour = llm.generate([PROMPT, OTHER], greedy(), [control(edits=[{"name": "push"}]), control()])
+    steered, neighbour = llm.generate(
+        [PROMPT, OTHER], greedy(), [control(edits=[{"name": "push"}]), control()]
+    )
     assert neighbour.output.outputs[0].token_ids == alone.output.outputs[0].token_ids
     assert [e.text for e in neighbour.events] == [e.text for e in alone.events]
     for got, want in zip(neighbour.events, alone.events, strict=True):
@@ -120,8 +122,12 @@ def test_policies_act_in_the_engine_as_in_the_hugging_face_stream(setup, tiny_hf
 
 def test_a_pooled_block_policy_stops_the_prompt(setup, tiny_hf):
     llm, probes, _ = setup
-    (result,) = llm.generate([PROMPT], greedy(), [control(policies={"mean": {"action": "block", "threshold": 0.01}})])
-    assert [(e.token_id, e.actions, e.finish_reason) for e in result.events] == [(None, [("mean", "block")], "blocked")]
+    (result,) = llm.generate(
+        [PROMPT], greedy(), [control(policies={"mean": {"action": "block", "threshold": 0.01}})]
+    )
+    assert [(e.token_id, e.actions, e.finish_reason) for e in result.events] == [
+        (None, [("mean", "block")], "blocked")
+    ]
     assert len(result.output.outputs[0].token_ids) == 1  # the forced EOS: vLLM ended the request at once
 
 
@@ -185,5 +191,5 @@ def test_finished_and_aborted_requests_leave_nothing_behind(setup):
     engine.abort_request(["to-abort"])
     llm.generate([OTHER], greedy(2))  # the next step retires the aborted request
     assert held() == (0, 1)
-    assert set(llm._take([aborted.id])) == {aborted.id}  # a server drops a cancelled request's record so
+    assert set(llm.take([aborted.id])) == {aborted.id}  # a server drops a cancelled request's record so
     assert held() == (0, 0)

@@ -19,6 +19,7 @@ from ..core.edits import Edit, edit_from_config
 from ..core.tokens import Encoding, clean_text, encode
 from ..errors import ConfigError, InputError
 from ..monitor import Monitor, StreamEvent, TextReading
+from ..monitor.monitor import encode_scorable
 from ..monitor.policies import policy_from_config
 from ..pii.records import Span
 from .batcher import MicroBatcher
@@ -31,8 +32,73 @@ class ChatPrompt:
     tokens: int
 
 
-class Engine:
-    """Built from a ServeConfig (or given a loaded `subject`, for tests and notebooks)."""
+class EngineBase:
+    """What the backends share: request checks (texts, chat template, token limits) and the text spans point
+    into. A backend sets `config`, `subject` (for its tokenizer), `monitor` (its probes and policies),
+    `thresholds`, `detector` and `context_length`, and provides start, stop, warm_up, score, find_spans and
+    chat."""
+
+    config: ServeConfig
+
+    @property
+    def model_name(self) -> str:
+        return self.config.model
+
+    def _encode_all(self, texts: list[str]) -> list[Encoding]:
+        encodings = [encode_scorable(self.subject.tokenizer, t, k) for k, t in enumerate(texts)]
+        context = self.context_length
+        # the library scores longer texts in windows; the service keeps each request within one context
+        for k, enc in enumerate(encodings):
+            if len(enc) > context:
+                raise InputError(
+                    f"text {k} has {len(enc)} tokens, more than the model's context of {context}; split it"
+                )
+        self._check_tokens(sum(len(e) for e in encodings))
+        return encodings
+
+    @staticmethod
+    def detector_text(text: str) -> str:
+        """The text spans point into (lone surrogates replaced one for one, as the detector reads it)."""
+        return clean_text(text)
+
+    def chat_prompt(self, messages: list[dict]) -> ChatPrompt:
+        """The conversation in the model's chat template, ending where the assistant speaks; a BOS the
+        template writes is left to the tokenizer, which adds its own."""
+        tokenizer = self.subject.tokenizer
+        if not getattr(tokenizer, "chat_template", None):
+            raise ConfigError(f"model {self.model_name!r} has no chat template; use /v1/score instead")
+        try:
+            text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        except Exception as e:  # jinja raises its own errors for roles the template refuses
+            raise InputError(
+                f"the model's chat template rejects these messages ({type(e).__name__})"
+            ) from None
+        bos = tokenizer.bos_token
+        if bos and text.startswith(bos) and encode(tokenizer, "a").n_prefix:
+            text = text[len(bos) :]
+        tokens = len(encode_scorable(tokenizer, text))
+        self._check_tokens(tokens)
+        return ChatPrompt(text, tokens)
+
+    def new_tokens(self, prompt: ChatPrompt, requested: int | None) -> int:
+        """How many tokens to generate: as asked, within the server's limit and the model's context."""
+        allowed = min(self.config.max_new_tokens, self.context_length - prompt.tokens)
+        if requested is not None and requested > allowed:
+            raise InputError(
+                f"max_tokens {requested} is more than this server generates for this prompt ({allowed})"
+            )
+        return requested or allowed
+
+    def _check_tokens(self, tokens: int) -> None:
+        if tokens > self.config.max_tokens:
+            raise InputError(
+                f"the request has {tokens} tokens, more than this server's limit of {self.config.max_tokens}"
+            )
+
+
+class Engine(EngineBase):
+    """The Hugging Face backend, built from a ServeConfig (or given a loaded `subject`, for tests and
+    notebooks)."""
 
     def __init__(self, config: ServeConfig, subject=None, on_batch=None):
         from .. import load
@@ -51,6 +117,7 @@ class Engine:
         edits = [self._edit(spec) for spec in config.edits]
         self.monitor = Monitor(self.subject, probes, edits, policies)
         self.thresholds = {n: getattr(policies.get(n), "threshold", 0.5) for n in probes}
+        self.context_length = self.subject.context_length
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="incision-model")
         batching = dict(
             enabled=config.batching,
@@ -59,10 +126,6 @@ class Engine:
         )
         self.scorer = MicroBatcher(self.monitor.read, self.executor, **batching, on_batch=on_batch)
         self.finder = MicroBatcher(self._find_spans, self.executor, **batching, on_batch=on_batch)
-
-    @property
-    def model_name(self) -> str:
-        return self.config.model
 
     def start(self) -> None:
         self.scorer.start()
@@ -84,18 +147,6 @@ class Engine:
         encodings = await asyncio.to_thread(self._encode_all, texts)
         return await self.scorer.submit(encodings, sum(len(e) for e in encodings))
 
-    def _encode_all(self, texts: list[str]) -> list[Encoding]:
-        encodings = [self.monitor.encode(t, k) for k, t in enumerate(texts)]
-        context = self.subject.context_length
-        # the library scores longer texts in windows; the service keeps each request within one context
-        for k, enc in enumerate(encodings):
-            if len(enc) > context:
-                raise InputError(
-                    f"text {k} has {len(enc)} tokens, more than the model's context of {context}; split it"
-                )
-        self._check_tokens(sum(len(e) for e in encodings))
-        return encodings
-
     # -- scrub ------------------------------------------------------------------------------------
     async def find_spans(self, texts: list[str]) -> list[list[Span]]:
         """PII spans of each text, pointing into `detector_text(text)`."""
@@ -114,40 +165,7 @@ class Engine:
     def _find_spans(self, texts: list[str]) -> list[list[Span]]:
         return self.detector.find_batch(texts)
 
-    @staticmethod
-    def detector_text(text: str) -> str:
-        """The text spans point into (lone surrogates replaced one for one, as the detector reads it)."""
-        return clean_text(text)
-
     # -- chat -------------------------------------------------------------------------------------
-    def chat_prompt(self, messages: list[dict]) -> ChatPrompt:
-        """The conversation in the model's chat template, ending where the assistant speaks; a BOS the
-        template writes is left to the tokenizer, which adds its own."""
-        tokenizer = self.subject.tokenizer
-        if not getattr(tokenizer, "chat_template", None):
-            raise ConfigError(f"model {self.model_name!r} has no chat template; use /v1/score instead")
-        try:
-            text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        except Exception as e:  # jinja raises its own errors for roles the template refuses
-            raise InputError(
-                f"the model's chat template rejects these messages ({type(e).__name__})"
-            ) from None
-        bos = tokenizer.bos_token
-        if bos and text.startswith(bos) and encode(tokenizer, "a").n_prefix:
-            text = text[len(bos) :]
-        tokens = len(self.monitor.encode(text))
-        self._check_tokens(tokens)
-        return ChatPrompt(text, tokens)
-
-    def new_tokens(self, prompt: ChatPrompt, requested: int | None) -> int:
-        """How many tokens to generate: as asked, within the server's limit and the model's context."""
-        allowed = min(self.config.max_new_tokens, self.subject.context_length - prompt.tokens)
-        if requested is not None and requested > allowed:
-            raise InputError(
-                f"max_tokens {requested} is more than this server generates for this prompt ({allowed})"
-            )
-        return requested or allowed
-
     async def chat(self, prompt: ChatPrompt, max_new_tokens: int) -> AsyncIterator[StreamEvent]:
         """The monitor's stream, one token per turn on the model thread."""
         loop = asyncio.get_running_loop()
@@ -157,13 +175,6 @@ class Engine:
                 yield event
         finally:  # a timeout or a client gone may leave a step running: close after it, on its thread
             self.executor.submit(events.close)
-
-    # -- helpers ----------------------------------------------------------------------------------
-    def _check_tokens(self, tokens: int) -> None:
-        if tokens > self.config.max_tokens:
-            raise InputError(
-                f"the request has {tokens} tokens, more than this server's limit of {self.config.max_tokens}"
-            )
 
     def _edit(self, spec) -> Edit:
         """An edit from its config (`incision.core.edits`), its artifacts checked against the served model."""

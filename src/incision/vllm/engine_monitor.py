@@ -61,11 +61,13 @@ class Record:
     error: str | None = None
     taken: bool = False  # the caller has its results: nothing is kept once the request leaves
 
-    def to_json(self) -> dict:
+    def to_json(self, since: int = 0) -> dict:
+        """Everything, or (`since` > 0) only the generated tokens after the first `since` and their logits."""
+        first = self.prompt_len + since if since else 0
         return {
             "prompt": self.prompt,
-            "tokens": self.tokens,
-            "logits": {str(p): v for p, v in sorted(self.logits.items())},
+            "tokens": self.tokens[since:],
+            "logits": {str(p): v for p, v in sorted(self.logits.items()) if p >= first},
             "blocked": self.blocked,
             "error": self.error,
         }
@@ -289,14 +291,15 @@ class EngineMonitor:
         while len(self.finished) > KEEP_FINISHED:
             self.finished.popitem(last=False)
 
-    def take(self, ids: list[str]) -> dict[str, dict]:
-        """The records of these requests (by control id), handed over once; unknown ids are left out."""
+    def take(self, ids: list[str], since: dict[str, int] | None = None) -> dict[str, dict]:
+        """The records of these requests (by control id), handed over once finished; unknown ids are left
+        out. `since[id]`: generated tokens the caller has already (a stream asks for what is new)."""
         out = {}
         for key in ids:
             record = self.finished.pop(key, None) or self.records.get(key)
             if record is not None:
                 record.taken = True
-                out[key] = record.to_json()
+                out[key] = record.to_json((since or {}).get(key, 0))
         return out
 
 

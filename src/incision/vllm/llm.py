@@ -33,13 +33,31 @@ from ..probes.linear import LinearProbe
 from ..probes.live import check_compatible
 from .control import EngineSpec, RequestControl
 from .model_view import READABLE
-from .results import events_of, reading_of
+from .results import EventBuilder, events_of, reading_of
 from .token_edits import SUPPORTED
 from .worker import QUALNAME
 
 DEFAULTS = {
     "enable_prefix_caching": False
 }  # a cached prefix is never run: it could be neither read nor edited
+
+
+@dataclass
+class Prepared:
+    """A request ready for vLLM, and what turns its output and record into incision's results."""
+
+    encoding: object  # the prompt's Encoding
+    control: RequestControl
+    params: object  # vllm.SamplingParams, carrying the control
+    probes: dict
+    builder: EventBuilder
+
+    def result(self, output, record: dict | None) -> MonitoredOutput:
+        if record is None or record.get("error"):
+            reason = (record or {}).get("error") or "its record was not found"
+            raise RuntimeError(f"the engine did not monitor request {self.control.id}: {reason}")
+        reading = reading_of(self.encoding, record, self.probes)
+        return MonitoredOutput(output, reading, events_of(output, record, self.builder), record)
 
 
 @dataclass
@@ -105,6 +123,24 @@ class MonitoredLLM:
         self.context_length = self.llm.llm_engine.model_config.max_model_len
 
     # -- requests ---------------------------------------------------------------------------------
+    def prepare(
+        self, text: str, sampling_params, control: RequestControl | None = None, k: int = 0
+    ) -> Prepared:
+        """One request, checked and ready for vLLM: `text` (already in its chat template, if any) tokenised by
+        incision, its control checked against the engine, its sampling params carrying the control."""
+        enc = self._encode(text, k)
+        control = dataclasses.replace(
+            control or RequestControl(), skip=[i for i, t in enumerate(enc.text_mask) if not t]
+        )
+        control.check(self.spec)
+        probes = {n: self.probes[n] for n in control.active_probes(self.spec)}
+        policies = self._policies(control.policy_configs(self.spec), list(probes))
+        params = self._params(sampling_params, control, policies)
+        builder = EventBuilder(
+            policies, probes, self.subject.tokenizer, sampling_params.max_tokens, self.stops
+        )
+        return Prepared(enc, control, params, probes, builder)
+
     def generate(self, prompts: list[str], sampling_params=None, controls=None) -> list[MonitoredOutput]:
         """Generate from each prompt (already in its chat template, if any) under its control (default: every
         probe, the default policies, no edits of its own); vLLM batches them continuously."""
@@ -112,49 +148,30 @@ class MonitoredLLM:
 
         if isinstance(prompts, str) or not prompts:
             raise InputError("prompts must be a non-empty list of strings")
-        controls = list(controls) if controls is not None else [RequestControl() for _ in prompts]
+        controls = list(controls) if controls is not None else [None] * len(prompts)
         if len(controls) != len(prompts):
             raise InputError(f"got {len(controls)} controls for {len(prompts)} prompts; give one per prompt")
         base = sampling_params or SamplingParams(max_tokens=16, temperature=0.0)
-        requests, params, encodings, policies = [], [], [], []
-        for k, (prompt, control) in enumerate(zip(prompts, controls, strict=True)):
-            enc = self._encode(prompt, k)
-            control = dataclasses.replace(control, skip=[i for i, t in enumerate(enc.text_mask) if not t])
-            control.check(self.spec)
-            policies.append(
-                self._policies(control.policy_configs(self.spec), control.active_probes(self.spec))
-            )
-            requests.append({"prompt_token_ids": list(enc.ids)})
-            params.append(self._params(base, control, policies[-1]))
-            encodings.append((enc, control))
-        outputs = self.llm.generate(requests, params, use_tqdm=False)
-        records = self._take([c.id for _, c in encodings])
-        results = []
-        for output, (enc, control), pol in zip(outputs, encodings, policies, strict=True):
-            record = records.get(control.id)
-            if record is None or record.get("error"):
-                reason = (record or {}).get("error") or "its record was not found"
-                raise RuntimeError(f"the engine did not monitor request {control.id}: {reason}")
-            probes = {n: self.probes[n] for n in control.active_probes(self.spec)}
-            results.append(
-                MonitoredOutput(
-                    output,
-                    reading_of(enc, record, probes),
-                    events_of(
-                        output, record, pol, probes, self.subject.tokenizer, base.max_tokens, self.stops
-                    ),
-                    record,
-                )
-            )
-        return results
+        prepared = [
+            self.prepare(p, base, c, k) for k, (p, c) in enumerate(zip(prompts, controls, strict=True))
+        ]
+        requests = [{"prompt_token_ids": list(p.encoding.ids)} for p in prepared]
+        outputs = self.llm.generate(requests, [p.params for p in prepared], use_tqdm=False)
+        records = self.take([p.control.id for p in prepared])
+        return [
+            p.result(output, records.get(p.control.id)) for p, output in zip(prepared, outputs, strict=True)
+        ]
 
     def score(self, texts: list[str], controls=None) -> list[TextReading]:
         """Every probe's reading of each text (its prompt pass only), as `Monitor.score` gives it."""
         from vllm import SamplingParams
 
-        return [
-            r.prompt for r in self.generate(texts, SamplingParams(max_tokens=1, temperature=0.0), controls)
-        ]
+        greedy_one = SamplingParams(max_tokens=1, temperature=0.0)
+        return [r.prompt for r in self.generate(texts, greedy_one, controls)]
+
+    def take(self, ids: list[str], since: dict[str, int] | None = None) -> dict[str, dict]:
+        """The engine's records of these requests (rank 0's: every rank computes the same)."""
+        return self.llm.collective_rpc("incision_take", args=(ids, since))[0]
 
     # -- checks -----------------------------------------------------------------------------------
     def _encode(self, text: str, k: int):
@@ -215,9 +232,6 @@ class MonitoredLLM:
         policies = {n: policy_from_config(n, c, named) for n, c in configs.items()}
         token_level = {n for n, p in self.probes.items() if p.pooling is None}
         return check_policies(policies, {n: self.probes[n] for n in probes}, token_level)
-
-    def _take(self, ids: list[str]) -> dict[str, dict]:
-        return self.llm.collective_rpc("incision_take", args=(ids,))[0]
 
 
 def _eos_first(subject) -> list[int]:

@@ -38,40 +38,64 @@ def reading_of(enc: Encoding, record: dict, probes: dict) -> TextReading:
     )
 
 
-def events_of(
-    output,
-    record: dict,
-    policies: dict[str, Policy],
-    probes: dict,
-    tokenizer,
-    max_tokens: int,
-    stops: set[int],
-) -> list[StreamEvent]:
-    """One StreamEvent per generated token the caller asked for (the extra one is dropped)."""
-    prompt = record.get("prompt") or {}
-    blocked = next((probe for probe, action in prompt.get("actions", []) if action == "block"), None)
-    if blocked is not None:
-        return [
-            StreamEvent(policies[blocked].message, None, prompt["scores"], [(blocked, "block")], "blocked")
-        ]
-    start = len(output.prompt_token_ids)
-    by_position = {t["position"]: t for t in record["tokens"]}
-    events, generated = [], []
-    for k, token in enumerate(list(output.outputs[0].token_ids)[:max_tokens]):
-        generated.append(token)
-        step = by_position.get(start + k, {"scores": {}, "actions": []})
-        actions = [tuple(a) for a in step["actions"]]
-        if blocked := next((probe for probe, action in actions if action == "block"), None):
-            events.append(StreamEvent(policies[blocked].message, None, step["scores"], actions, "blocked"))
-            return events
-        text = token_text(tokenizer, generated)
-        if redact := next((probe for probe, action in actions if action == "redact"), None):
-            logits_C = torch.tensor(record["logits"][str(start + k)][redact])
-            text = redaction(text, probes[redact], logits_C)
-        finish = "stop" if token in stops else ("length" if k == max_tokens - 1 else None)
-        events.append(StreamEvent(text, token, step["scores"], actions, finish))
-        if finish:
-            return events
-    if events:  # ended otherwise (a stop string, an abort): vLLM's reason
-        events[-1].finish_reason = output.outputs[0].finish_reason or "stop"
-    return events
+class EventBuilder:
+    """One request's StreamEvents, built as its tokens and record grow (a server streams them; `events_of`
+    builds them at once). A token becomes an event once the engine has scored it, or when the request ends."""
+
+    def __init__(
+        self, policies: dict[str, Policy], probes: dict, tokenizer, max_tokens: int, stops: set[int]
+    ):
+        self.policies, self.probes, self.tokenizer = policies, probes, tokenizer
+        self.max_tokens, self.stops = max_tokens, stops
+        self.generated: list[int] = []
+        self.done = False
+
+    def feed(self, prompt_len: int, token_ids, record: dict, finished: bool, reason: str | None = None):
+        """The new events: for the tokens of `token_ids` (all generated so far) that `record` has scored, or
+        for all of them when the request has `finished` (vLLM's finish `reason` ends the last event when
+        none of incision's does)."""
+        if self.done:
+            return []
+        prompt = record.get("prompt") or {}
+        blocked = next((probe for probe, action in prompt.get("actions", []) if action == "block"), None)
+        if blocked is not None:
+            self.done = True
+            policy = self.policies[blocked]
+            return [StreamEvent(policy.message, None, prompt["scores"], [(blocked, "block")], "blocked")]
+        by_position = {t["position"]: t for t in record["tokens"]}
+        ready = (
+            len(token_ids) if finished else sum(prompt_len + k in by_position for k in range(len(token_ids)))
+        )
+        events = []
+        for token in list(token_ids)[len(self.generated) : min(ready, self.max_tokens)]:
+            k = len(self.generated)
+            self.generated.append(token)
+            step = by_position.get(prompt_len + k, {"scores": {}, "actions": []})
+            actions = [tuple(a) for a in step["actions"]]
+            if blocked := next((probe for probe, action in actions if action == "block"), None):
+                self.done = True
+                events.append(
+                    StreamEvent(self.policies[blocked].message, None, step["scores"], actions, "blocked")
+                )
+                return events
+            text = token_text(self.tokenizer, self.generated)
+            if redact := next((probe for probe, action in actions if action == "redact"), None):
+                logits_C = torch.tensor(record["logits"][str(prompt_len + k)][redact])
+                text = redaction(text, self.probes[redact], logits_C)
+            finish = "stop" if token in self.stops else ("length" if k == self.max_tokens - 1 else None)
+            events.append(StreamEvent(text, token, step["scores"], actions, finish))
+            if finish:
+                self.done = True
+                return events
+        if finished and events:  # ended otherwise (a stop string, an abort): vLLM's reason
+            events[-1].finish_reason = reason or "stop"
+            self.done = True
+        return events
+
+
+def events_of(output, record: dict, builder: EventBuilder) -> list[StreamEvent]:
+    """Every event of a finished vLLM request."""
+    completion = output.outputs[0]
+    return builder.feed(
+        len(output.prompt_token_ids), completion.token_ids, record, True, completion.finish_reason
+    )

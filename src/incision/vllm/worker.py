@@ -25,7 +25,8 @@ class IncisionWorker:
         self._incision = EngineMonitor(self.model_runner, EngineSpec.from_json(spec_json))
         return self._incision.view.sites
 
-    def incision_take(self, ids: list[str]) -> dict[str, dict]:
-        """The records of these requests (finished ones are handed over once)."""
+    def incision_take(self, ids: list[str], since: dict[str, int] | None = None) -> dict[str, dict]:
+        """The records of these requests (finished ones are handed over once); `since[id]` generated tokens
+        the caller already has are left out."""
         monitor = getattr(self, "_incision", None)
-        return {} if monitor is None else monitor.take(list(ids))
+        return {} if monitor is None else monitor.take(list(ids), since)
