@@ -10,6 +10,7 @@ import incision
 from incision.probes.linear import LinearProbe
 
 from ..conftest import make_tokenizer
+from ..serve.conftest import CHAT_TEMPLATE
 
 TEXTS = ["the quick brown fox", "a much longer sentence that pads the others in the batch", "hi"]
 ENGINE = dict(enforce_eager=True, max_model_len=256, max_num_seqs=8)
@@ -29,6 +30,7 @@ def save_tiny_llama(folder) -> str:
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )
+    tokenizer.chat_template = CHAT_TEMPLATE
     torch.manual_seed(0)
     T.LlamaForCausalLM(config).eval().save_pretrained(folder)
     tokenizer.save_pretrained(folder)

@@ -7,7 +7,13 @@ import logging
 
 from ..errors import ConfigError
 
-TABLES = ("probes", "policies", "edits")  # set in the config file; probes and policies also by flag
+TABLES = (
+    "probes",
+    "policies",
+    "edits",
+    "named_edits",
+    "vllm",
+)  # in the config file; probes, policies also by flag
 
 
 def add_serve(sub) -> None:

@@ -75,9 +75,18 @@ def create_app(config: ServeConfig, engine: Engine | None = None) -> FastAPI:
     return app
 
 
+def make_engine(config: ServeConfig, on_batch=None):
+    """The configured backend's engine: Hugging Face (default) or vLLM."""
+    if config.backend == "vllm":
+        from .vllm_engine import VllmEngine
+
+        return VllmEngine(config, on_batch=on_batch)
+    return Engine(config, on_batch=on_batch)
+
+
 def _load(service: Service, loop) -> None:
     try:
-        engine = Engine(service.config, on_batch=service.metrics.batch_texts.observe)
+        engine = make_engine(service.config, on_batch=service.metrics.batch_texts.observe)
         engine.warm_up()
     except Exception as e:
         service.load_error = f"the model failed to load ({type(e).__name__}); see the server log"
@@ -118,7 +127,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     async def score(body: ScoreRequest):
         engine = service.ready_engine()
         async with asyncio.timeout(timeout):
-            readings = await engine.score(body.all_texts)
+            readings = await engine.score(body.all_texts, engine.control(body.incision))
         service.metrics.tokens.labels("/v1/score", "input").inc(sum(len(r.token_ids) for r in readings))
         results = [reading_json(r, engine.thresholds) for r in readings]
         for result in results:
@@ -154,15 +163,16 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         engine = service.ready_engine()
         prompt = await asyncio.to_thread(engine.chat_prompt, [m.as_template_message() for m in body.messages])
         new_tokens = engine.new_tokens(prompt, body.new_tokens)
+        control = engine.control(body.incision)
         service.metrics.tokens.labels("/v1/chat/completions", "input").inc(prompt.tokens)
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
-            chunks = chat_stream(service, engine, prompt, new_tokens, include_usage, timeout)
+            chunks = chat_stream(service, engine, prompt, new_tokens, include_usage, timeout, control)
             return StreamingResponse(
                 chunks, media_type="text/event-stream", headers={"cache-control": "no-cache"}
             )
         async with asyncio.timeout(timeout):
-            events = [event async for event in engine.chat(prompt, new_tokens)]
+            events = [event async for event in engine.chat(prompt, new_tokens, control)]
         return chat_completion(service, prompt, events)
 
 

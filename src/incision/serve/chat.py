@@ -41,13 +41,13 @@ def chat_completion(service, prompt, events: list[StreamEvent]) -> dict:
         "incision": {
             "tokens": [_token(e) for e in events],
             "actions": sorted({f"{probe}:{action}" for e in events for probe, action in e.actions}),
-            "max_scores": {n: max(e.scores[n] for e in events) for n in events[0].scores},
+            "max_scores": _max_scores(events),
         },
     }
 
 
 async def chat_stream(
-    service, engine, prompt, new_tokens: int, include_usage: bool, timeout: float
+    service, engine, prompt, new_tokens: int, include_usage: bool, timeout: float, control=None
 ) -> AsyncIterator[str]:
     """SSE lines: a role chunk, a chunk per token, a finishing chunk, usage if asked, then [DONE]."""
     base = {
@@ -65,7 +65,7 @@ async def chat_stream(
     events: list[StreamEvent] = []
     try:
         async with asyncio.timeout(timeout):
-            async for event in engine.chat(prompt, new_tokens):
+            async for event in engine.chat(prompt, new_tokens, control):
                 events.append(event)
                 yield chunk({"content": event.text}, incision=_token(event))
     except Exception as e:  # the response has started: the error goes in the stream
@@ -105,6 +105,13 @@ def _count(service, events: list[StreamEvent]) -> None:
     for event in events:
         for probe, action in event.actions:
             service.metrics.firings.labels(probe, action).inc()
+
+
+def _max_scores(events: list[StreamEvent]) -> dict[str, float]:
+    """Each probe's highest score over the reply (an event the engine did not score, such as vLLM's final
+    EOS, has none)."""
+    names = sorted({name for e in events for name in e.scores})
+    return {n: max(e.scores[n] for e in events if n in e.scores) for n in names}
 
 
 def _usage(prompt_tokens: int, completion_tokens: int) -> dict:

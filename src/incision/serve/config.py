@@ -10,6 +10,9 @@ limits. One dataclass, filled from a YAML or TOML file and then from command-lin
       toxic: {action: steer, threshold: 0.7, direction: out/dirs/toxic, alpha: -4}
     edits: [{kind: ablate, direction: out/dirs/refusal}]
     max_in_flight: 64
+    backend: vllm                          # vLLM's engine; requests may then carry their own control:
+    named_edits: {calm: {kind: steer, direction: out/dirs/toxic, alpha: -4}}   # {"incision": {"edits": [{"name": "calm"}]}}
+    tensor_parallel_size: 2
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ def _help(text: str, default=None, factory=None):
     return field(default=default, metadata={"help": text})
 
 
+BACKENDS = ("hf", "vllm")
+
+
 @dataclass
 class ServeConfig:
     model: str = _help("embedded name, local folder or hub id", DEFAULT_MODEL)
@@ -43,6 +49,13 @@ class ServeConfig:
         "edits on every pass, as incision.core.edits configs: {kind: steer, direction, alpha}, {kind: ablate, direction}, {kind: erase, eraser}, ... ({direction, alpha} and {direction, ablate: true} still read)",
         factory=list,
     )
+    backend: str = _help("hf (Hugging Face: research, any model) or vllm (vLLM's engine: production)", "hf")
+    named_edits: dict[str, dict] = _help(
+        "vllm backend: edit configs that requests (and steer policies) turn on by name", factory=dict
+    )
+    tensor_parallel_size: int = _help("vllm backend: GPUs the model is split over", 1)
+    max_model_len: int | None = _help("vllm backend: the longest sequence (default: the model's)")
+    vllm: dict = _help("vllm backend: further vllm.LLM options (config file only)", factory=dict)
     host: str = _help("address to listen on", "127.0.0.1")
     port: int = _help("port to listen on", 8000)
     api_keys_env: str = _help("environment variable holding comma-separated API keys", "INCISION_API_KEYS")
@@ -71,6 +84,14 @@ class ServeConfig:
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"{name} must be a number of at least 0, got {value!r}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend must be one of {list(BACKENDS)}, got {self.backend!r}")
+        if self.backend == "hf" and self.named_edits:
+            raise ConfigError("named_edits are turned on per request, which needs backend: vllm")
+        if not isinstance(self.tensor_parallel_size, int) or self.tensor_parallel_size < 1:
+            raise ConfigError(
+                f"tensor_parallel_size must be a positive integer, got {self.tensor_parallel_size!r}"
+            )
         if not isinstance(self.probes, dict) or not isinstance(self.policies, dict):
             raise ConfigError("probes and policies must be tables keyed by probe name")
         if "pii" in self.probes and self.detector:

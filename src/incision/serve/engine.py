@@ -89,6 +89,14 @@ class EngineBase:
             )
         return requested or allowed
 
+    def control(self, data: dict | None):
+        """A request's `incision` field (per-request probes, policies and edits): the vLLM backend's."""
+        if data is not None:
+            raise ConfigError(
+                "per-request control (the 'incision' field) needs the vLLM backend (--backend vllm)"
+            )
+        return None
+
     def _check_tokens(self, tokens: int) -> None:
         if tokens > self.config.max_tokens:
             raise InputError(
@@ -143,7 +151,7 @@ class Engine(EngineBase):
             self.detector.find("warm up")
 
     # -- score ------------------------------------------------------------------------------------
-    async def score(self, texts: list[str]) -> list[TextReading]:
+    async def score(self, texts: list[str], control=None) -> list[TextReading]:
         encodings = await asyncio.to_thread(self._encode_all, texts)
         return await self.scorer.submit(encodings, sum(len(e) for e in encodings))
 
@@ -166,7 +174,7 @@ class Engine(EngineBase):
         return self.detector.find_batch(texts)
 
     # -- chat -------------------------------------------------------------------------------------
-    async def chat(self, prompt: ChatPrompt, max_new_tokens: int) -> AsyncIterator[StreamEvent]:
+    async def chat(self, prompt: ChatPrompt, max_new_tokens: int, control=None) -> AsyncIterator[StreamEvent]:
         """The monitor's stream, one token per turn on the model thread."""
         loop = asyncio.get_running_loop()
         events = self.monitor.stream(prompt.text, max_new_tokens)

@@ -15,6 +15,7 @@ class ScoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: StrictStr | None = None
     texts: list[StrictStr] | None = Field(default=None, min_length=1)
+    incision: dict | None = None  # per-request control, vLLM backend: {probes, policies, edits}
 
     @model_validator(mode="after")
     def _one_of(self):
@@ -66,6 +67,7 @@ class ChatRequest(BaseModel):
     top_p: float | None = None
     n: int | None = None
     seed: int | None = None
+    incision: dict | None = None  # per-request control, vLLM backend: {probes, policies, edits}
 
     @model_validator(mode="after")
     def _greedy_only(self):

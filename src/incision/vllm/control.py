@@ -63,14 +63,22 @@ class RequestControl:
 
     @classmethod
     def from_extra(cls, extra: dict | None, spec: EngineSpec, default_id: str) -> RequestControl:
-        """The control a request carries (none: every probe, the default policies), checked against the
-        engine: an unknown probe, policy setting or edit is an InputError naming it."""
-        data = (extra or {}).get(EXTRA_KEY) or {}
+        """The control a request's SamplingParams.extra_args carry (none: every probe, the default policies),
+        checked against the engine: an unknown probe, policy setting or edit is an InputError naming it."""
+        return cls._read((extra or {}).get(EXTRA_KEY) or {}, spec, {"id", "skip"}, default_id)
+
+    @classmethod
+    def from_request(cls, data, spec: EngineSpec) -> RequestControl:
+        """The control an HTTP request's `incision` field asks for (the server sets id and skip)."""
+        return cls._read(data, spec, set(), uuid.uuid4().hex)
+
+    @classmethod
+    def _read(cls, data, spec: EngineSpec, internal: set[str], default_id: str) -> RequestControl:
         if not isinstance(data, dict):
             raise InputError(
                 f"the request's '{EXTRA_KEY}' field must be an object, got {type(data).__name__}"
             )
-        unknown = sorted(set(data) - {"id", "probes", "policies", "edits", "skip"})
+        unknown = sorted(set(data) - {"probes", "policies", "edits"} - internal)
         if unknown:
             raise InputError(
                 f"the request's '{EXTRA_KEY}' field has unknown keys {unknown}; use probes, policies, edits"
