@@ -1,14 +1,25 @@
 """Pooled scores of a generation as it grows, from each step's token logits: a running sum for mean pooling
 (the probe is affine, so the mean of token logits is the logits of the mean) and the newest token's for last
-pooling. The Hugging Face stream and the vLLM engine keep one per generation."""
+pooling. The Hugging Face stream and the vLLM engine keep one per generation.
+
+The arithmetic is numpy on the CPU: a few probes' logits per token, where a framework call per operation
+would cost more than the math (the vLLM engine runs it for every request of every step)."""
 
 from __future__ import annotations
 
-import torch
-
-from .heads import positive_score, probabilities
+import numpy as np
 
 STREAMABLE = (None, "mean", "last")  # poolings a running score can follow token by token
+
+
+def positive_probability(logits_C: np.ndarray) -> float:
+    """The score `heads.positive_score(heads.probabilities(logits))` gives: the positive class's probability
+    (a binary probe's single logit through a sigmoid) or 1 - P(first class)."""
+    if len(logits_C) == 1:
+        return float(1.0 / (1.0 + np.exp(-float(logits_C[0]))))
+    e = np.exp(logits_C - logits_C.max())
+    p = e / e.sum()
+    return float(p[1] if len(p) == 2 else 1.0 - p[0])
 
 
 class RunningScores:
@@ -17,24 +28,25 @@ class RunningScores:
     def __init__(self, probes: dict):
         self.probes, self.sums, self.count, self.last = probes, {}, 0, {}
 
-    def add(self, kept_logits: dict[str, torch.Tensor]) -> None:
-        """Take one step's logits [n, C] per probe, of the n tokens that count (they may be none)."""
-        self.count += len(next(iter(kept_logits.values()))) if kept_logits else 0
+    def add(self, kept_logits: dict[str, np.ndarray]) -> None:
+        """Take one step's logits [n, C] per probe (numpy, or CPU tensors), of the n tokens that count."""
         for name, logits in kept_logits.items():
+            logits = np.asarray(logits, dtype=np.float64)
             if len(logits):
-                self.sums[name] = self.sums.get(name, 0) + logits.float().sum(0)
-                self.last[name] = logits[-1].float()
+                self.sums[name] = self.sums.get(name, 0.0) + logits.sum(0)
+                self.last[name] = logits[-1]
+        self.count += len(next(iter(kept_logits.values()))) if kept_logits else 0
 
-    def scores(self, newest: dict[str, torch.Tensor]) -> dict[str, float]:
+    def scores(self, newest: dict[str, np.ndarray]) -> dict[str, float]:
         """Each probe's score now: a token-level probe's is its score of the newest token (`newest[name]`,
         logits [C]); a pooled probe's pools every token added so far."""
         out = {}
         for name, probe in self.probes.items():
             if probe.pooling is None:
-                logits = newest[name]
+                logits = np.asarray(newest[name], dtype=np.float64)
             elif probe.pooling == "mean":
                 logits = self.sums[name] / max(self.count, 1)
             else:
                 logits = self.last[name]
-            out[name] = float(positive_score(probabilities(logits[None].float().cpu()))[0])
+            out[name] = positive_probability(logits)
         return out

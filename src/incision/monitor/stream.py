@@ -55,7 +55,9 @@ def stream(
     stops = eos_ids(subject)
     running, run = RunningScores(monitor.probes), PolicyRun(policies, token_level)
     result = monitor.forward(ids, torch.ones_like(ids), keep[None], use_cache=True, logits_to_keep=1)
-    running.add({name: logits[0][keep.to(logits.device)] for name, logits in result.token_logits.items()})
+    running.add(
+        {name: _cpu(logits[0][keep.to(logits.device)]) for name, logits in result.token_logits.items()}
+    )
     scores = running.scores(_newest(result))
     if blocked := run.prompt(scores):
         yield StreamEvent(policies[blocked].message, None, scores, [(blocked, "block")], "blocked")
@@ -70,7 +72,7 @@ def stream(
                 torch.tensor([[next_id]]), torch.ones(1, length, dtype=torch.long), torch.ones(1, 1, dtype=torch.bool),
                 past_key_values=cache, use_cache=True, logits_to_keep=1,
             )  # fmt: skip
-        running.add({name: logits[0] for name, logits in result.token_logits.items()})
+        running.add({name: _cpu(logits[0]) for name, logits in result.token_logits.items()})
         scores = running.scores(_newest(result))
         decided = run.token(scores)
         if decided.blocked:
@@ -78,16 +80,20 @@ def stream(
             return
         text = token_text(subject.tokenizer, generated)
         if decided.redact is not None:
-            text = redaction(text, monitor.probes[decided.redact], _newest(result)[decided.redact])
+            text = redaction(text, monitor.probes[decided.redact], result.token_logits[decided.redact][0, -1])
         finish = "stop" if next_id in stops else ("length" if step == max_new_tokens - 1 else None)
         yield StreamEvent(text, next_id, scores, decided.actions, finish)
         if finish:
             return
 
 
-def _newest(result) -> dict[str, torch.Tensor]:
+def _newest(result) -> dict:
     """Each probe's logits [C] of the pass's last token."""
-    return {name: logits[0, -1] for name, logits in result.token_logits.items()}
+    return {name: _cpu(logits[0, -1]) for name, logits in result.token_logits.items()}
+
+
+def _cpu(logits: torch.Tensor):
+    return logits.float().cpu().numpy()
 
 
 def _prompt(monitor, prompt: str):

@@ -45,29 +45,34 @@ KEEP_FINISHED = 4096  # records of finished requests kept for the caller to take
 
 @dataclass
 class Record:
-    """What one request's monitoring has gathered: token logits per probe by position, the prompt's scores
-    and actions, one event per generated token, and how it ended."""
+    """What one request's monitoring has gathered: each step's token logits (all probes' columns), the
+    prompt's scores and actions, one entry per generated token, and how it ended."""
 
     control: RequestControl
     probes: list[str]
     run: PolicyRun
     running: RunningScores
     prompt_len: int
+    skip: frozenset[int] = frozenset()
     last_position: int = -1
-    logits: dict[int, dict[str, list[float]]] = field(default_factory=dict)
+    blocks: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (first position, logits [n, C])
     prompt: dict | None = None
     tokens: list[dict] = field(default_factory=list)
     blocked: str | None = None
     error: str | None = None
     taken: bool = False  # the caller has its results: nothing is kept once the request leaves
 
-    def to_json(self, since: int = 0) -> dict:
+    def to_json(self, columns: dict[str, slice], since: int = 0) -> dict:
         """Everything, or (`since` > 0) only the generated tokens after the first `since` and their logits."""
         first = self.prompt_len + since if since else 0
+        logits = {}
+        for start, block in self.blocks:
+            for i in range(max(0, first - start), len(block)):
+                logits[str(start + i)] = {n: block[i, columns[n]].tolist() for n in self.probes}
         return {
             "prompt": self.prompt,
             "tokens": self.tokens[since:],
-            "logits": {str(p): v for p, v in sorted(self.logits.items()) if p >= first},
+            "logits": logits,
             "blocked": self.blocked,
             "error": self.error,
         }
@@ -87,6 +92,11 @@ class EngineMonitor:
             site = self.view.readable(probe.meta["site"]).name
             self.heads.setdefault(site, []).append(ProbeHead.of(name, probe))
         self.last_read_site = max(self.heads, key=self.view.sites.index) if self.heads else None
+        widths = [p.weight_CD.shape[0] for p in self.probes.values()]  # a binary probe has one logit
+        offsets = np.cumsum([0, *widths])
+        self.columns = {
+            n: slice(int(a), int(b)) for n, a, b in zip(self.probes, offsets[:-1], offsets[1:], strict=True)
+        }
         # edits: the always-on ones first, then the named ones; a key per edit indexes its per-step weights
         self.edit_objects = [edit_from_config(c, self.view) for c in spec.edits]
         self.named = {name: edit_from_config(c, self.view) for name, c in spec.named_edits.items()}
@@ -186,54 +196,49 @@ class EngineMonitor:
 
     def _after_reads(self) -> None:
         """Score each request's new tokens and run its policies (on one CPU copy of the step's logits)."""
-        names = list(self.step_logits)
-        if not names:
+        if not self.step_logits:
             return
-        widths = [self.step_logits[n].shape[1] for n in names]
-        table = torch.cat([self.step_logits[n].float() for n in names], dim=1).cpu()
-        by_probe = dict(zip(names, torch.split(table, widths, dim=1), strict=True))
+        table = torch.cat([self.step_logits[n].float() for n in self.probes], dim=1).cpu().numpy()
         for request, record in self.step:
             if record.blocked or record.error:
                 continue
             try:
-                self._score(request, record, by_probe)
+                self._score(request, record, table)
             except Exception as e:  # one request's failure must not end the others' (nor the engine)
                 record.error = f"monitoring failed ({type(e).__name__})"
                 log.error("monitoring a request failed: %s", where(e))
 
-    def _score(self, request: StepRequest, record: Record, by_probe: dict[str, torch.Tensor]) -> None:
-        positions = request.positions
-        fresh = positions > record.last_position  # a preempted request recomputes positions it already had
-        if not fresh.any():
+    def _score(self, request: StepRequest, record: Record, table: np.ndarray) -> None:
+        block, first = table[request.start : request.end], request.first_position
+        if first <= record.last_position:  # a preempted request recomputes positions it already had
+            block, first = block[record.last_position + 1 - first :], record.last_position + 1
+        if not len(block):
             return
-        rows = np.arange(request.start, request.end)[fresh]
-        positions = positions[fresh]
-        logits = {n: by_probe[n][rows] for n in record.probes}
-        for k, p in enumerate(positions.tolist()):
-            record.logits[p] = {n: logits[n][k].tolist() for n in record.probes}
-        skip = set(record.control.skip)
-        prompt = positions < record.prompt_len
-        kept = prompt & np.array([p not in skip for p in positions.tolist()], dtype=bool)
-        if prompt.any():
-            record.running.add({n: logits[n][torch.from_numpy(kept)] for n in record.probes})
-            if positions[prompt][-1] == record.prompt_len - 1:
-                last = int(np.flatnonzero(prompt)[-1])
-                scores = record.running.scores({n: logits[n][last] for n in record.probes})
+        record.blocks.append((first, block))
+        record.last_position = first + len(block) - 1
+        cols = {n: self.columns[n] for n in record.probes}
+        in_prompt = max(0, min(len(block), record.prompt_len - first))
+        if in_prompt:
+            rows = block[:in_prompt]
+            if record.skip:
+                rows = rows[[first + i not in record.skip for i in range(in_prompt)]]
+            record.running.add({n: rows[:, c] for n, c in cols.items()})
+            if first + in_prompt == record.prompt_len:  # the prompt ends here
+                last = block[in_prompt - 1]
+                scores = record.running.scores({n: last[c] for n, c in cols.items()})
                 blocked = record.run.prompt(scores)
-                actions = [[blocked, "block"]] if blocked else []
-                record.prompt = {"scores": scores, "actions": actions}
+                record.prompt = {"scores": scores, "actions": [[blocked, "block"]] if blocked else []}
                 record.blocked = blocked
-        for k in np.flatnonzero(~prompt).tolist():
+        for i in range(in_prompt, len(block)):
             if record.blocked:
                 break
-            record.running.add({n: logits[n][k : k + 1] for n in record.probes})
-            scores = record.running.scores({n: logits[n][k] for n in record.probes})
+            row = block[i]
+            record.running.add({n: row[None, c] for n, c in cols.items()})
+            scores = record.running.scores({n: row[c] for n, c in cols.items()})
             step = record.run.token(scores)
-            record.tokens.append(
-                {"position": int(positions[k]), "scores": scores, "actions": [list(a) for a in step.actions]}
-            )
+            actions = [list(a) for a in step.actions]
+            record.tokens.append({"position": first + i, "scores": scores, "actions": actions})
             record.blocked = step.blocked
-        record.last_position = int(positions[-1])
 
     def _at_logits(self, logits):
         """Force EOS for the requests a policy blocked (row i of the logits is request i of the step)."""
@@ -265,6 +270,7 @@ class EngineMonitor:
             PolicyRun(policies, self.token_level & set(probes)),
             RunningScores({n: self.probes[n] for n in probes}),
             request.prompt_len,
+            frozenset(control.skip),
         )
         self.records[control.id] = record
         self.req_keys[request.req_id] = control.id
@@ -299,7 +305,7 @@ class EngineMonitor:
             record = self.finished.pop(key, None) or self.records.get(key)
             if record is not None:
                 record.taken = True
-                out[key] = record.to_json((since or {}).get(key, 0))
+                out[key] = record.to_json(self.columns, (since or {}).get(key, 0))
         return out
 
 

@@ -18,12 +18,16 @@ class IncisionWorker:
         sites it offers. Installing again replaces the previous monitor."""
         from .engine_monitor import EngineMonitor
 
-        old = getattr(self, "_incision", None)
-        if old is not None:
-            old.remove()
-            self._incision = None
+        self.incision_remove()
         self._incision = EngineMonitor(self.model_runner, EngineSpec.from_json(spec_json))
         return self._incision.view.sites
+
+    def incision_remove(self) -> None:
+        """Take the monitor's hooks off the model (the plain engine, e.g. for a baseline)."""
+        monitor = getattr(self, "_incision", None)
+        if monitor is not None:
+            monitor.remove()
+        self._incision = None
 
     def incision_take(self, ids: list[str], since: dict[str, int] | None = None) -> dict[str, dict]:
         """The records of these requests (finished ones are handed over once); `since[id]` generated tokens

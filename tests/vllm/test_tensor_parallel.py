@@ -1,0 +1,42 @@
+"""Tensor parallelism: with the model split over two ranks (vLLM's CPU build, one core each, worker
+processes), every rank runs the monitor on the same all-reduced hidden states, and the scores, the edits
+and the policies equal the Hugging Face backend's."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from incision.monitor import Monitor
+from incision.steer.direction import Direction
+from incision.steer.edit_kinds import Steer
+
+from .helpers import ENGINE, TEXTS, three_probes
+from .test_parity import assert_events_equal, assert_readings_equal
+
+vllm = pytest.importorskip("vllm")
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+
+
+def test_two_ranks_score_and_steer_as_hugging_face(tiny_folder, tiny_hf, tmp_path, monkeypatch):
+    from incision.vllm import MonitoredLLM, RequestControl
+
+    monkeypatch.setenv(
+        "VLLM_CPU_OMP_THREADS_BIND", "0|1"
+    )  # one core per rank (auto-binding wants a NUMA node each)
+    push = Direction({"resid.1": torch.randn(tiny_hf.d_model, generator=torch.Generator().manual_seed(7))})
+    push.meta["model"] = tiny_hf.name
+    push.save(tmp_path / "push")
+    named = {"push": {"kind": "steer", "direction": str(tmp_path / "push"), "alpha": 6.0}}
+    probes = three_probes(tiny_hf)
+    llm = MonitoredLLM(tiny_folder, probes, named_edits=named, tensor_parallel_size=2, **ENGINE)
+    assert len(llm.llm.collective_rpc("incision_take", args=([], None))) == 2  # a monitor on each rank
+    monitor = Monitor(tiny_hf, probes)
+    assert_readings_equal(llm.score(TEXTS), monitor.score(TEXTS))
+    params = vllm.SamplingParams(max_tokens=8, temperature=0.0)
+    steered, plain = llm.generate(
+        ["the quick brown fox"] * 2, params, [RequestControl(edits=[{"name": "push"}]), None]
+    )
+    edited = Monitor(tiny_hf, probes, edits=[Steer(push, 6.0)])
+    assert_events_equal(steered.events, list(edited.stream("the quick brown fox", 8)))
+    assert_events_equal(plain.events, list(monitor.stream("the quick brown fox", 8)))
