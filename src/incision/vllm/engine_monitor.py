@@ -79,7 +79,8 @@ class Record:
 
 
 class EngineMonitor:
-    """Installed on a vLLM model runner by `install`; `take(ids)` hands over finished requests' records."""
+    """The monitor on one worker's model runner (`IncisionWorker.incision_install` builds it); `take(ids)`
+    hands over requests' records, `remove()` takes its hooks off."""
 
     def __init__(self, runner, spec: EngineSpec):
         self.runner, self.spec = runner, spec
@@ -101,17 +102,18 @@ class EngineMonitor:
         self.edit_objects = [edit_from_config(c, self.view) for c in spec.edits]
         self.named = {name: edit_from_config(c, self.view) for name, c in spec.named_edits.items()}
         self.token_edits: list[TokenEdit] = [token_edit(e, self.view) for e in self.edit_objects]
-        self.named_keys = {}
+        self.named_keys, self.named_by_key = {}, {}
         for name, edit in self.named.items():
             self.named_keys[name] = len(self.token_edits)
+            self.named_by_key[len(self.token_edits)] = edit
             self.token_edits.append(token_edit(edit, self.view))
-        self.default_policies = self._policies(spec.policies, list(self.probes))
+        self._policies(spec.policies, list(self.probes))  # the defaults, checked at start-up
         self.eos = spec.eos_ids[0] if spec.eos_ids else None
         self.records: dict[str, Record] = {}  # by control id
         self.req_keys: dict[str, str] = {}  # vLLM's request id -> control id
         self.finished: collections.OrderedDict[str, Record] = collections.OrderedDict()
         self.step: list[tuple[StepRequest, Record]] = []
-        self.weights: dict[int, torch.Tensor | None] = {}
+        self.weights: dict[int, torch.Tensor | None | bool] = {}  # per edit this step (see _weight)
         self.step_logits: dict[str, torch.Tensor] = {}
         self.handles = []
         self._install(model)
@@ -188,11 +190,10 @@ class EngineMonitor:
         if key < len(self.edit_objects):
             return self.token_edits[key].alpha
         named = {self.named_keys[e["name"]]: e.get("alpha") for e in record.control.edits}
-        steering = {id(edit) for edit in record.run.edits()}
         if key in named:
             return float(named[key]) if named[key] is not None else self.token_edits[key].alpha
-        edit = next(e for n, e in self.named.items() if self.named_keys[n] == key)
-        return self.token_edits[key].alpha if id(edit) in steering else None
+        steering = any(edit is self.named_by_key[key] for edit in record.run.edits())  # a steer policy fired
+        return self.token_edits[key].alpha if steering else None
 
     def _after_reads(self) -> None:
         """Score each request's new tokens and run its policies (on one CPU copy of the step's logits)."""

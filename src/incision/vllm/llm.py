@@ -17,6 +17,7 @@ left out of pooled scores as offline probes leave them out) and given to vLLM as
 from __future__ import annotations
 
 import dataclasses
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,9 @@ class MonitoredLLM:
         named_edits: dict[str, dict] | None = None,
         **llm_options,
     ):
+        # the batch layout reads the V1 model runner (batch_layout.py), which vLLM picks on CPUs and this
+        # asks for on GPUs
+        os.environ.setdefault("VLLM_USE_V2_MODEL_RUNNER", "0")
         from vllm import LLM
 
         self.subject = skeleton(model)
