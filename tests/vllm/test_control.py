@@ -193,3 +193,21 @@ def test_finished_and_aborted_requests_leave_nothing_behind(setup):
     assert held() == (0, 1)
     assert set(llm.take([aborted.id])) == {aborted.id}  # a server drops a cancelled request's record so
     assert held() == (0, 0)
+
+
+def test_a_failing_request_fails_alone_and_the_engine_serves_on(setup, monkeypatch):
+    from incision.vllm import engine_monitor
+
+    llm, _, _ = setup
+    score = engine_monitor.EngineMonitor._score
+
+    def fail_for_one(self, request, record, table):
+        if record.control.probes == ["last"]:  # the marked request
+            raise ValueError("injected")
+        return score(self, request, record, table)
+
+    monkeypatch.setattr(engine_monitor.EngineMonitor, "_score", fail_for_one)
+    with pytest.raises(RuntimeError, match="monitoring failed"):
+        llm.generate([PROMPT, OTHER], greedy(3), [control(probes=["last"]), control()])
+    monkeypatch.undo()
+    assert len(llm.generate([PROMPT, OTHER], greedy(3))) == 2

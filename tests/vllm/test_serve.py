@@ -155,3 +155,19 @@ def test_a_client_that_leaves_mid_stream_frees_its_request(servers):
         time.sleep(0.05)
     assert not engine.requests
     assert chat(servers["vllm"]).status_code == 200  # the engine serves on
+
+
+def test_no_request_text_reaches_any_log(servers, capfd, caplog):
+    caplog.set_level("DEBUG")
+    secret = "Kowalska 090-8765-4321"
+    messages = [{"role": "user", "content": f"my name is {secret}"}]
+    assert (
+        post(servers["vllm"], "/v1/chat/completions", {"messages": messages, "max_tokens": 4}).status_code
+        == 200
+    )
+    assert post(servers["vllm"], "/v1/scrub", {"text": secret}).status_code == 200
+    bad = post(servers["vllm"], "/v1/score", {"text": secret, "incision": {"probes": [secret]}})
+    assert bad.status_code == 400
+    out, err = capfd.readouterr()
+    for part in ("Kowalska", "090-8765-4321"):
+        assert part not in out + err + caplog.text
