@@ -79,10 +79,16 @@ def start_server(args, probe: str, batching: bool, port: int, workdir: Path) -> 
         "max_in_flight": 4 * args.clients,
         "request_timeout_s": 120,
     }
-    path = workdir / f"serve-{'on' if batching else 'off'}.json"
+    return launch(config, f"serve-{'on' if batching else 'off'}", workdir)
+
+
+def launch(config: dict, name: str, workdir: Path) -> subprocess.Popen:
+    """`incision serve` with `config` (its port included) in a process, once /readyz says ready; its log
+    is `workdir/NAME.log`."""
+    path = workdir / f"{name}.json"
     path.write_text(json.dumps(config))
     env = {**os.environ, "INCISION_API_KEYS": "bench-key"}
-    log = open(workdir / f"serve-{'on' if batching else 'off'}.log", "w")  # noqa: SIM115 (lives with the process)
+    log = open(workdir / f"{name}.log", "w")  # noqa: SIM115 (lives with the process)
     server = subprocess.Popen(
         [sys.executable, "-m", "incision", "serve", "--config", str(path)], env=env, stdout=log, stderr=log
     )
@@ -91,7 +97,7 @@ def start_server(args, probe: str, batching: bool, port: int, workdir: Path) -> 
         if server.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"the server did not become ready; see {log.name}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{config['port']}/readyz").status_code == 200:
                 return server
         except httpx.TransportError:
             pass

@@ -23,9 +23,7 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,10 +33,35 @@ os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
 
 import httpx  # noqa: E402
+from serve_load import free_port, launch  # noqa: E402  (the service load bench's)
 
 from incision.core.models import skeleton  # noqa: E402
 
-WORDS = "the of and to in is was for on that with as by at from his her they this which river city music".split()
+WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "was",
+    "for",
+    "on",
+    "that",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "his",
+    "her",
+    "they",
+    "this",
+    "which",
+    "river",
+    "city",
+    "music",
+]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,7 +75,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--server-seconds", type=float, default=60)
     p.add_argument("--skip-server", action="store_true")
     p.add_argument("--dtype", default="float32")
-    p.add_argument("--engine-options", default="{}", help='JSON of further vllm.LLM options, e.g. {"enforce_eager": false}')
+    p.add_argument(
+        "--engine-options",
+        default="{}",
+        help='JSON of further vllm.LLM options, e.g. {"enforce_eager": false}',
+    )
     p.add_argument("--json", help="also write the results here")
     return p.parse_args(argv)
 
@@ -117,7 +144,12 @@ def engine_bench(args, probes: dict[str, str]) -> dict:
 
     from incision.vllm import MonitoredLLM
 
-    options = {"enforce_eager": True, "max_model_len": 1024, "max_num_seqs": args.requests, **json.loads(args.engine_options)}
+    options = {
+        "enforce_eager": True,
+        "max_model_len": 1024,
+        "max_num_seqs": args.requests,
+        **json.loads(args.engine_options),
+    }
     llm = MonitoredLLM(args.model, probes, dtype=args.dtype, **options)
     base = SamplingParams(max_tokens=args.new_tokens, temperature=0.0, ignore_eos=True)
     texts = prompts(args.requests, args.prompt_words, seed=0)
@@ -130,7 +162,7 @@ def engine_bench(args, probes: dict[str, str]) -> dict:
     outputs = None
     for r in range(args.rounds):
         times = {}
-        for on in ((True, False) if r % 2 == 0 else (False, True)):
+        for on in (True, False) if r % 2 == 0 else (False, True):
             if on:
                 llm.llm.collective_rpc("incision_install", args=(llm.spec.to_json(),))
             else:
@@ -141,7 +173,9 @@ def engine_bench(args, probes: dict[str, str]) -> dict:
         for k, phase in enumerate(("prefill", "decode")):
             ratios[phase].append(times[True][k] / times[False][k])
             plain_times[phase].append(times[False][k])
-        print(f"round {r}: prefill x{ratios['prefill'][-1]:.4f}  decode x{ratios['decode'][-1]:.4f}", flush=True)
+        print(
+            f"round {r}: prefill x{ratios['prefill'][-1]:.4f}  decode x{ratios['decode'][-1]:.4f}", flush=True
+        )
     llm.llm.collective_rpc("incision_install", args=(llm.spec.to_json(),))
     generated = sum(len(o.outputs[0].token_ids) for o in outputs)
     # a guardrail judge on the same engine: one pass over each (prompt, reply), one token out
@@ -170,12 +204,6 @@ def engine_bench(args, probes: dict[str, str]) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(model: str, probes: dict, backend: str, port: int, workdir: Path, clients: int):
     config = {
         "model": model, "probes": probes, "port": port, "backend": backend, "max_in_flight": 4 * clients,
@@ -183,21 +211,7 @@ def start_server(model: str, probes: dict, backend: str, port: int, workdir: Pat
     }  # fmt: skip
     if backend == "vllm":
         config |= {"max_model_len": 1024, "vllm": {"enforce_eager": True, "max_num_seqs": clients}}
-    path = workdir / f"serve-{backend}.json"
-    path.write_text(json.dumps(config))
-    env = {**os.environ, "INCISION_API_KEYS": "bench-key"}
-    log = open(workdir / f"serve-{backend}.log", "w")  # noqa: SIM115 (lives with the process)
-    server = subprocess.Popen([sys.executable, "-m", "incision", "serve", "--config", str(path)], env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 600
-    while True:
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the {backend} server did not become ready; see {log.name}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
+    return launch(config, f"serve-{backend}", workdir)
 
 
 async def drive_chat(url: str, clients: int, seconds: float, new_tokens: int) -> dict:
@@ -210,7 +224,10 @@ async def drive_chat(url: str, clients: int, seconds: float, new_tokens: int) ->
         nonlocal errors, tokens
         rng = random.Random(k)
         while time.monotonic() < stop_at:
-            body = {"messages": [{"role": "user", "content": rng.choice(questions)}], "max_tokens": new_tokens}
+            body = {
+                "messages": [{"role": "user", "content": rng.choice(questions)}],
+                "max_tokens": new_tokens,
+            }
             started = time.perf_counter()
             try:
                 response = await http.post("/v1/chat/completions", json=body)
@@ -255,7 +272,9 @@ def main(argv=None) -> int:
                 port = free_port()
                 server = start_server(args.model, probes, backend, port, workdir, args.clients)
                 try:
-                    run = asyncio.run(drive_chat(f"http://127.0.0.1:{port}", args.clients, args.server_seconds, 32))
+                    run = asyncio.run(
+                        drive_chat(f"http://127.0.0.1:{port}", args.clients, args.server_seconds, 32)
+                    )
                 finally:
                     server.terminate()
                     server.wait(120)

@@ -17,6 +17,7 @@ TEXTS = ["the quick brown fox", "a much longer sentence that pads the others in 
 
 
 def probe(subject, site: str, classes: int, pooling: str | None, seed: int) -> LinearProbe:
+    """A probe fitted to random data at `site` (its scores are arbitrary but fixed)."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(200, subject.d_model, generator=g) * 3 + 1
     y = torch.randint(0, classes, (200,), generator=g)

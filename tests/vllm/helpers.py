@@ -10,6 +10,7 @@ import incision
 from incision.probes.linear import LinearProbe
 
 from ..conftest import make_tokenizer
+from ..monitor.test_monitor import probe
 from ..serve.conftest import CHAT_TEMPLATE
 
 TEXTS = ["the quick brown fox", "a much longer sentence that pads the others in the batch", "hi"]
@@ -35,20 +36,6 @@ def save_tiny_llama(folder) -> str:
     T.LlamaForCausalLM(config).eval().save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
-
-
-def probe(
-    subject, site: str, classes: int, pooling: str | None, seed: int, shift: float = 0.0
-) -> LinearProbe:
-    """A probe fitted to random data at `site`; `shift` moves its positive logit (to make it fire)."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(200, subject.d_model, generator=g) * 3 + 1
-    y = torch.randint(0, classes, (200,), generator=g)
-    fitted = LinearProbe.fit(x, y, label_names=[f"c{i}" for i in range(classes)])
-    fitted.pooling = pooling
-    fitted.meta = {"site": site, "model": subject.name}
-    fitted.bias_C = fitted.bias_C + shift
-    return fitted
 
 
 def three_probes(subject, sites=("resid.1", "attn.2", "mlp.0")) -> dict[str, LinearProbe]:
