@@ -135,13 +135,9 @@ class VllmEngine(EngineBase):
                 self.inbox.put(("abort", prepared.control.id))
 
     async def _prompt_only(self, texts: list[str], control):
-        from vllm import SamplingParams
-
-        params = SamplingParams(max_tokens=1, temperature=0.0)
-
         def prepare_all():
             self._encode_all(texts)  # the service's limits: context and tokens per request
-            return [self.monitor.prepare(t, params, _copy(control), k) for k, t in enumerate(texts)]
+            return [self.monitor.prepare(t, None, _copy(control), k) for k, t in enumerate(texts)]
 
         loop = asyncio.get_running_loop()
         requests = [

@@ -128,10 +128,15 @@ class MonitoredLLM:
 
     # -- requests ---------------------------------------------------------------------------------
     def prepare(
-        self, text: str, sampling_params, control: RequestControl | None = None, k: int = 0
+        self, text: str, sampling_params=None, control: RequestControl | None = None, k: int = 0
     ) -> Prepared:
         """One request, checked and ready for vLLM: `text` (already in its chat template, if any) tokenised by
-        incision, its control checked against the engine, its sampling params carrying the control."""
+        incision, its control checked against the engine, its sampling params carrying the control. No
+        sampling params: the prompt's pass only (one token, not returned), for its reading."""
+        from vllm import SamplingParams
+
+        prompt_only = sampling_params is None
+        sampling_params = sampling_params or SamplingParams(max_tokens=1, temperature=0.0)
         enc = self._encode(text, k)
         control = dataclasses.replace(
             control or RequestControl(), skip=[i for i, t in enumerate(enc.text_mask) if not t]
@@ -139,25 +144,23 @@ class MonitoredLLM:
         control.check(self.spec)
         probes = {n: self.probes[n] for n in control.active_probes(self.spec)}
         policies = self._policies(control.policy_configs(self.spec), list(probes))
-        params = self._params(sampling_params, control, policies)
-        builder = EventBuilder(
-            policies, probes, self.subject.tokenizer, sampling_params.max_tokens, self.stops
-        )
+        params = self._params(sampling_params, control, policies, extra_token=not prompt_only)
+        returned = 0 if prompt_only else sampling_params.max_tokens  # events for the tokens it returns
+        builder = EventBuilder(policies, probes, self.subject.tokenizer, returned, self.stops)
         return Prepared(enc, control, params, probes, builder)
 
     def generate(self, prompts: list[str], sampling_params=None, controls=None) -> list[MonitoredOutput]:
         """Generate from each prompt (already in its chat template, if any) under its control (default: every
-        probe, the default policies, no edits of its own); vLLM batches them continuously."""
-        from vllm import SamplingParams
-
+        probe, the default policies, no edits of its own); vLLM batches them continuously. No sampling
+        params: the prompts' passes only (their readings)."""
         if isinstance(prompts, str) or not prompts:
             raise InputError("prompts must be a non-empty list of strings")
         controls = list(controls) if controls is not None else [None] * len(prompts)
         if len(controls) != len(prompts):
             raise InputError(f"got {len(controls)} controls for {len(prompts)} prompts; give one per prompt")
-        base = sampling_params or SamplingParams(max_tokens=16, temperature=0.0)
         prepared = [
-            self.prepare(p, base, c, k) for k, (p, c) in enumerate(zip(prompts, controls, strict=True))
+            self.prepare(p, sampling_params, c, k)
+            for k, (p, c) in enumerate(zip(prompts, controls, strict=True))
         ]
         requests = [{"prompt_token_ids": list(p.encoding.ids)} for p in prepared]
         outputs = self.llm.generate(requests, [p.params for p in prepared], use_tqdm=False)
@@ -168,10 +171,7 @@ class MonitoredLLM:
 
     def score(self, texts: list[str], controls=None) -> list[TextReading]:
         """Every probe's reading of each text (its prompt pass only), as `Monitor.score` gives it."""
-        from vllm import SamplingParams
-
-        greedy_one = SamplingParams(max_tokens=1, temperature=0.0)
-        return [r.prompt for r in self.generate(texts, greedy_one, controls)]
+        return [r.prompt for r in self.generate(texts, None, controls)]
 
     def take(self, ids: list[str], since: dict[str, int] | None = None) -> dict[str, dict]:
         """The engine's records of these requests (rank 0's: every rank computes the same)."""
@@ -186,7 +186,7 @@ class MonitoredLLM:
             )
         return enc
 
-    def _params(self, base, control: RequestControl, policies):
+    def _params(self, base, control: RequestControl, policies, extra_token: bool = True):
         if base.n != 1:
             raise ConfigError(f"a monitored request returns one sequence: n must be 1, got {base.n}")
         if any(p.action == "block" for p in policies.values()) and (base.min_tokens or base.ignore_eos):
@@ -197,7 +197,7 @@ class MonitoredLLM:
         # one more token than asked: vLLM runs a token through the model only when it samples the next one,
         # so the extra step is what scores the last token the caller receives
         params = base.clone()
-        params.max_tokens, params.extra_args = base.max_tokens + 1, extra
+        params.max_tokens, params.extra_args = base.max_tokens + extra_token, extra
         return params
 
     def _probe(self, name: str, probe) -> LinearProbe:
