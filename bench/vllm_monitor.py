@@ -8,8 +8,10 @@ token-level probe at a middle block and a mean-pooled one at a later block, rand
 probe costs does not depend on its values) and off (`incision_remove`), interleaved on/off/off/on... for
 `--rounds`. Each round: 16 prompts of about 150 tokens, 32 greedy tokens each, stepped by hand; the steps
 until every request has its first token are prefill, the rest decode. Reported per phase: the median of the
-per-round ratios monitored / plain. Then a guardrail judge on the same engine: the model asked, for each
-(prompt, reply), whether it is unsafe (one token out), timed against the generation it judges.
+per-round ratios monitored / plain, and the share of a monitored step spent inside the monitor's hooks
+(timed directly: free of the machine's run-to-run noise, which on a 2-core CPU exceeds the effect). Then a
+guardrail judge on the same engine: the model asked, for each (prompt, reply), whether it is unsafe (one
+token out), timed against the generation it judges.
 
 Server (`--skip-server` leaves it out): `incision serve` with the same probes on each backend, `--clients`
 chat clients sending requests back to back for `--server-seconds`; completion tokens per second,
@@ -115,28 +117,53 @@ def prompts(n: int, words: int, seed: int) -> list[str]:
     return [" ".join(rng.choice(WORDS) for _ in range(words)) for _ in range(n)]
 
 
-def timed_steps(llm, requests, params) -> tuple[float, float, list]:
-    """Run `requests` through the engine step by step: (prefill seconds, decode seconds, outputs)."""
+HOOK_SECONDS = [0.0]  # time spent inside the monitor's hooks (in-process engine only)
+
+
+def time_the_hooks() -> None:
+    """Count the seconds spent in the monitor's hooks: a direct measure of its cost, free of the run-to-run
+    noise an on/off comparison carries (cache effects on the model's own work are not in it)."""
+    from incision.vllm.engine_monitor import EngineMonitor
+
+    def timed(function):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                HOOK_SECONDS[0] += time.perf_counter() - started
+
+        return wrapper
+
+    make_hook = EngineMonitor._hook
+    EngineMonitor._hook = lambda self, edits, site: timed(make_hook(self, edits, site))
+    EngineMonitor._before_step = timed(EngineMonitor._before_step)
+    EngineMonitor._at_logits = timed(EngineMonitor._at_logits)
+
+
+def timed_steps(llm, requests, params) -> tuple[float, float, list, float, float]:
+    """Run `requests` through the engine step by step: (prefill seconds, decode seconds, outputs, and the
+    seconds of each phase spent in the monitor's hooks)."""
     engine = llm.llm.llm_engine
     for k, (request, p) in enumerate(zip(requests, params, strict=True)):
         engine.add_request(f"r{k}-{time.monotonic_ns()}", request, p)
-    prefill = decode = 0.0
+    prefill = decode = hooks_prefill = hooks_decode = 0.0
     started: set[str] = set()
     finished = []
     while engine.has_unfinished_requests():
-        t = time.perf_counter()
+        t, hooks = time.perf_counter(), HOOK_SECONDS[0]
         outputs = engine.step()
-        took = time.perf_counter() - t
+        took, in_hooks = time.perf_counter() - t, HOOK_SECONDS[0] - hooks
         if len(started) < len(requests):
-            prefill += took
+            prefill, hooks_prefill = prefill + took, hooks_prefill + in_hooks
         else:
-            decode += took
+            decode, hooks_decode = decode + took, hooks_decode + in_hooks
         for o in outputs:
             if o.outputs and o.outputs[0].token_ids:
                 started.add(o.request_id)
             if o.finished:
                 finished.append(o)
-    return prefill, decode, finished
+    return prefill, decode, finished, hooks_prefill, hooks_decode
 
 
 def engine_bench(args, probes: dict[str, str]) -> dict:
@@ -144,6 +171,7 @@ def engine_bench(args, probes: dict[str, str]) -> dict:
 
     from incision.vllm import MonitoredLLM
 
+    time_the_hooks()
     options = {
         "enforce_eager": True,
         "max_model_len": 1024,
@@ -159,6 +187,7 @@ def engine_bench(args, probes: dict[str, str]) -> dict:
     timed_steps(llm, requests, params)  # warm-up, monitored
     ratios = {"prefill": [], "decode": []}
     plain_times = {"prefill": [], "decode": []}
+    in_hooks = {"prefill": [], "decode": []}  # share of a monitored step spent in the hooks
     outputs = None
     for r in range(args.rounds):
         times = {}
@@ -167,14 +196,19 @@ def engine_bench(args, probes: dict[str, str]) -> dict:
                 llm.llm.collective_rpc("incision_install", args=(llm.spec.to_json(),))
             else:
                 llm.llm.collective_rpc("incision_remove")
-            prefill, decode, outs = timed_steps(llm, requests, params)
+            prefill, decode, outs, hooks_prefill, hooks_decode = timed_steps(llm, requests, params)
             times[on] = (prefill, decode)
             outputs = outs if not on else outputs
+            if on:
+                in_hooks["prefill"].append(hooks_prefill / prefill)
+                in_hooks["decode"].append(hooks_decode / decode)
         for k, phase in enumerate(("prefill", "decode")):
             ratios[phase].append(times[True][k] / times[False][k])
             plain_times[phase].append(times[False][k])
         print(
-            f"round {r}: prefill x{ratios['prefill'][-1]:.4f}  decode x{ratios['decode'][-1]:.4f}", flush=True
+            f"round {r}: prefill x{ratios['prefill'][-1]:.4f} ({100 * in_hooks['prefill'][-1]:.2f}% in hooks)  "
+            f"decode x{ratios['decode'][-1]:.4f} ({100 * in_hooks['decode'][-1]:.2f}% in hooks)",
+            flush=True,
         )
     llm.llm.collective_rpc("incision_install", args=(llm.spec.to_json(),))
     generated = sum(len(o.outputs[0].token_ids) for o in outputs)
@@ -194,6 +228,8 @@ def engine_bench(args, probes: dict[str, str]) -> dict:
     return {
         "prefill_overhead": statistics.median(ratios["prefill"]) - 1,
         "decode_overhead": statistics.median(ratios["decode"]) - 1,
+        "prefill_in_hooks": statistics.median(in_hooks["prefill"]),
+        "decode_in_hooks": statistics.median(in_hooks["decode"]),
         "prefill_ratios": ratios["prefill"],
         "decode_ratios": ratios["decode"],
         "plain_prefill_s": statistics.median(plain_times["prefill"]),
@@ -260,8 +296,9 @@ def main(argv=None) -> int:
         probes = random_probes(args.model, workdir)
         results["engine"] = engine = engine_bench(args, probes)
         print(
-            f"engine: monitor overhead prefill {100 * engine['prefill_overhead']:+.2f}%  "
-            f"decode {100 * engine['decode_overhead']:+.2f}%  "
+            f"engine: monitor overhead prefill {100 * engine['prefill_overhead']:+.2f}% "
+            f"({100 * engine['prefill_in_hooks']:.2f}% in hooks)  decode {100 * engine['decode_overhead']:+.2f}% "
+            f"({100 * engine['decode_in_hooks']:.2f}% in hooks)  "
             f"(plain decode {engine['plain_decode_tokens_per_s']:.0f} tokens/s); "
             f"a guardrail judge costs x{engine['judge_cost_ratio']:.2f}",
             flush=True,

@@ -100,6 +100,8 @@ class PolicyRun:
         return blocked
 
     def token(self, scores: dict[str, float]) -> Step:
+        if not self.policies:
+            return Step([])
         actions = [(name, "steer") for name in self.steering]  # the edits that shaped this token's pass
         self.steering = self._firing("steer", scores)
         actions += [(name, "flag") for name in self._firing("flag", scores)]

@@ -7,6 +7,8 @@ would cost more than the math (the vLLM engine runs it for every request of ever
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 STREAMABLE = (None, "mean", "last")  # poolings a running score can follow token by token
@@ -15,8 +17,9 @@ STREAMABLE = (None, "mean", "last")  # poolings a running score can follow token
 def positive_probability(logits_C: np.ndarray) -> float:
     """The score `heads.positive_score(heads.probabilities(logits))` gives: the positive class's probability
     (a binary probe's single logit through a sigmoid) or 1 - P(first class)."""
-    if len(logits_C) == 1:
-        return float(1.0 / (1.0 + np.exp(-float(logits_C[0]))))
+    if len(logits_C) == 1:  # a sigmoid that overflows for no logit
+        z = float(logits_C[0])
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
     e = np.exp(logits_C - logits_C.max())
     p = e / e.sum()
     return float(p[1] if len(p) == 2 else 1.0 - p[0])
@@ -27,6 +30,7 @@ class RunningScores:
 
     def __init__(self, probes: dict):
         self.probes, self.sums, self.count, self.last = probes, {}, 0, {}
+        self.poolings = {name: probe.pooling for name, probe in probes.items()}
 
     def add(self, kept_logits: dict[str, np.ndarray]) -> None:
         """Take one step's logits [n, C] per probe (numpy, or CPU tensors), of the n tokens that count."""
@@ -48,5 +52,20 @@ class RunningScores:
                 logits = self.sums[name] / max(self.count, 1)
             else:
                 logits = self.last[name]
+            out[name] = positive_probability(logits)
+        return out
+
+    def step(self, newest: dict[str, np.ndarray]) -> dict[str, float]:
+        """`add` one token's logits [C] per probe, then its `scores` (the per-token path of a generation)."""
+        self.count += 1
+        out = {}
+        for name, pooling in self.poolings.items():
+            logits = newest[name]
+            if pooling == "mean":
+                total = self.sums.get(name)
+                self.sums[name] = total = logits.astype(np.float64) if total is None else total + logits
+                logits = total / self.count
+            elif pooling == "last":
+                self.last[name] = logits
             out[name] = positive_probability(logits)
         return out

@@ -54,6 +54,7 @@ class Record:
     running: RunningScores
     prompt_len: int
     skip: frozenset[int] = frozenset()
+    columns: dict[str, slice] = field(default_factory=dict)  # its probes' columns of the step's logits
     last_position: int = -1
     blocks: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (first position, logits [n, C])
     prompt: dict | None = None
@@ -217,7 +218,7 @@ class EngineMonitor:
             return
         record.blocks.append((first, block))
         record.last_position = first + len(block) - 1
-        cols = {n: self.columns[n] for n in record.probes}
+        cols = record.columns
         in_prompt = max(0, min(len(block), record.prompt_len - first))
         if in_prompt:
             rows = block[:in_prompt]
@@ -234,8 +235,7 @@ class EngineMonitor:
             if record.blocked:
                 break
             row = block[i]
-            record.running.add({n: row[None, c] for n, c in cols.items()})
-            scores = record.running.scores({n: row[c] for n, c in cols.items()})
+            scores = record.running.step({n: row[c] for n, c in cols.items()})
             step = record.run.token(scores)
             actions = [list(a) for a in step.actions]
             record.tokens.append({"position": first + i, "scores": scores, "actions": actions})
@@ -272,6 +272,7 @@ class EngineMonitor:
             RunningScores({n: self.probes[n] for n in probes}),
             request.prompt_len,
             frozenset(control.skip),
+            {n: self.columns[n] for n in probes},
         )
         self.records[control.id] = record
         self.req_keys[request.req_id] = control.id
