@@ -169,6 +169,10 @@ def test_bad_engines_are_refused_before_vllm_starts(tiny_folder, tiny_hf, tmp_pa
     for probes, named, words in cases:
         with pytest.raises((ConfigError, InputError, SiteError), match=words):
             MonitoredLLM(tiny_folder, probes, named_edits=named, **ENGINE)
+    fine = {"p": probe(tiny_hf, "resid.1", 2, "mean", 0)}
+    for option, words in (("enable_prefix_caching", "prefix"), ("enforce_eager", "CUDA graph")):
+        with pytest.raises(ConfigError, match=words):
+            MonitoredLLM(tiny_folder, fine, **{**ENGINE, option: option == "enable_prefix_caching"})
 
 
 def test_finished_and_aborted_requests_leave_nothing_behind(setup):

@@ -122,6 +122,10 @@ class MonitoredLLM:
         options = {**DEFAULTS, "dtype": "float32", **llm_options, "worker_extension_cls": QUALNAME}
         if options["enable_prefix_caching"]:
             raise ConfigError("the monitor needs enable_prefix_caching=False: a cached prefix is never run")
+        if not options["enforce_eager"]:
+            raise ConfigError(
+                "the monitor needs enforce_eager=True: its hooks do not run inside a captured CUDA graph"
+            )
         self.llm = LLM(model=_resolve_source(model), **options)
         self.sites = self.llm.collective_rpc("incision_install", args=(self.spec.to_json(),))[0]
         self.context_length = self.llm.llm_engine.model_config.max_model_len
