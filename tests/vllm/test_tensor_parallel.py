@@ -18,12 +18,22 @@ vllm = pytest.importorskip("vllm")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 
 
-def test_two_ranks_score_and_steer_as_hugging_face(tiny_folder, tiny_hf, tmp_path, monkeypatch):
+@pytest.fixture
+def one_core_per_rank(monkeypatch):
+    """vLLM's CPU build binds each rank's threads to a NUMA node of its own unless told which cores to use
+    (this machine has one node). vLLM caches its environment once an engine has started: reset around."""
+    import vllm.envs
+
+    monkeypatch.setenv("VLLM_CPU_OMP_THREADS_BIND", "0|1")
+    vllm.envs.disable_envs_cache()
+    yield
+    monkeypatch.undo()
+    vllm.envs.disable_envs_cache()
+
+
+def test_two_ranks_score_and_steer_as_hugging_face(tiny_folder, tiny_hf, tmp_path, one_core_per_rank):
     from incision.vllm import MonitoredLLM, RequestControl
 
-    monkeypatch.setenv(
-        "VLLM_CPU_OMP_THREADS_BIND", "0|1"
-    )  # one core per rank (auto-binding wants a NUMA node each)
     push = Direction({"resid.1": torch.randn(tiny_hf.d_model, generator=torch.Generator().manual_seed(7))})
     push.meta["model"] = tiny_hf.name
     push.save(tmp_path / "push")
