@@ -17,7 +17,7 @@ STREAMABLE = (None, "mean", "last")  # poolings a running score can follow token
 def positive_probability(logits_C: np.ndarray) -> float:
     """The score `heads.positive_score(heads.probabilities(logits))` gives: the positive class's probability
     (a binary probe's single logit through a sigmoid) or 1 - P(first class)."""
-    if len(logits_C) == 1:  # a sigmoid that overflows for no logit
+    if len(logits_C) == 1:  # a sigmoid that overflows for no value of the logit
         z = float(logits_C[0])
         return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
     e = np.exp(logits_C - logits_C.max())

@@ -1,6 +1,6 @@
 """What crosses from the caller to vLLM's worker, as JSON: the engine's monitor (`EngineSpec`, sent once at
-start-up) and each request's control (`RequestControl`, in `SamplingParams.extra_args["incision"]`, or the
-`vllm_xargs`/extra field of an OpenAI request).
+start-up) and each request's control (`RequestControl`, in `SamplingParams.extra_args["incision"]`, or in
+the `incision` field of a request to `incision serve --backend vllm`).
 
     EngineSpec(probes={"pii": "out/detector/probe"}, policies={"pii": {"action": "redact"}},
                edits=[{"kind": "ablate", "direction": "dirs/refusal"}],          # every request, every token
