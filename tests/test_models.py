@@ -7,7 +7,7 @@ import torch
 
 import incision
 from incision import ModelNotFoundError
-from incision.core.models import model_status
+from incision.core.models import model_status, skeleton
 
 from .conftest import tiny_subject
 
@@ -25,6 +25,24 @@ def test_load_local_folder_matches_the_saved_model(family, tmp_path):
         b = loaded.model(**ids, output_hidden_states=True).hidden_states[-1]
     torch.testing.assert_close(a, b)
     assert loaded.sites == original.sites
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma3_text", "bert"])
+def test_a_skeleton_is_the_loaded_model_without_weights(family, tmp_path):
+    """What artifacts are checked against (config hash, sites, widths, tokenizer, EOS) is the loaded
+    model's, and no weight is in memory."""
+    original = tiny_subject(family)
+    original.model.save_pretrained(tmp_path)
+    original.tokenizer.save_pretrained(tmp_path)
+    loaded, bones = incision.load(tmp_path), skeleton(tmp_path)
+    assert bones.config_sha256 == loaded.config_sha256
+    assert bones.sites == loaded.sites and bones.d_model == loaded.d_model and bones.name == loaded.name
+    assert bones.encode("the lazy dog").ids == loaded.encode("the lazy dog").ids
+    eos = [
+        getattr(getattr(s.model, "generation_config", None), "eos_token_id", None) for s in (bones, loaded)
+    ]
+    assert eos[0] == eos[1]
+    assert all(p.device.type == "meta" for p in bones.model.parameters())
 
 
 def test_load_dtype(tmp_path):

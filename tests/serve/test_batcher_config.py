@@ -120,3 +120,27 @@ def test_bad_settings_are_named():
         ServeConfig()
     with pytest.raises(ConfigError, match="'pii' is the detector's"):
         ServeConfig(probes={"pii": "x"}, detector="d")
+    with pytest.raises(ConfigError, match="backend must be one of \\['hf', 'vllm'\\], got 'tgi'"):
+        ServeConfig(probes={"a": "b"}, backend="tgi")
+    with pytest.raises(ConfigError, match="needs backend: vllm"):
+        ServeConfig(probes={"a": "b"}, named_edits={"calm": {"kind": "steer"}})
+    with pytest.raises(ConfigError, match="tensor_parallel_size must be a positive integer, got 0"):
+        ServeConfig(probes={"a": "b"}, backend="vllm", tensor_parallel_size=0)
+
+
+def test_the_vllm_backend_is_chosen_by_flag():
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--probe",
+            "a=b",
+            "--backend",
+            "vllm",
+            "--tensor-parallel-size",
+            "2",
+            "--max-model-len",
+            "512",
+        ]
+    )
+    flags = {k: getattr(args, k) for k in ("backend", "tensor_parallel_size", "max_model_len")}
+    assert flags == {"backend": "vllm", "tensor_parallel_size": 2, "max_model_len": 512}
