@@ -179,7 +179,11 @@ class VllmEngine(EngineBase):
                 key = payload.prepared.control.id
                 self.requests[key] = payload
                 ids = {"prompt_token_ids": list(payload.prepared.encoding.ids)}
-                self.engine.add_request(key, ids, payload.prepared.params)
+                try:
+                    self.engine.add_request(key, ids, payload.prepared.params)
+                except Exception as e:  # vLLM refused this request: it fails alone
+                    log.error("vLLM refused a request: %s", where(e))
+                    self._fail(key, RuntimeError(f"the engine refused the request ({type(e).__name__})"))
             elif payload in self.requests:  # abort
                 self.requests.pop(payload)
                 self.engine.abort_request([payload])
@@ -224,6 +228,7 @@ class VllmEngine(EngineBase):
         if request is None:
             return
         self.engine.abort_request([key])
+        self.monitor.take([key])  # drops its record
         if request.events is not None:
             request.loop.call_soon_threadsafe(request.events.put_nowait, error)
         else:
