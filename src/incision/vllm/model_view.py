@@ -4,7 +4,7 @@ vLLM keeps Hugging Face's module names (it loads the same checkpoints), so the s
 `incision.core.sites` finds the blocks, attention and MLP of its decoder. What differs is the block's output:
 vLLM's decoder layer returns a pair (hidden_states, residual) that it adds inside the next layer's fused
 norm, and their sum is the residual stream that `resid.L` means. Reads and edits at `resid.L` work on that
-sum (reads.py, token_edits.py). `embed` is not read here: Gemma scales its embeddings outside vLLM's
+sum (engine_monitor.py, token_edits.py). `embed` is not read here: Gemma scales its embeddings outside vLLM's
 embedding module, so the module's output is not the stream there. Experts' sites are not offered yet.
 """
 
