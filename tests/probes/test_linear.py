@@ -100,7 +100,7 @@ def test_difference_of_means_finds_the_planted_direction():
 
 def test_attention_pooling_finds_the_one_token_that_matters():
     """The label lives in one marked token among 30: mean pooling dilutes it, attention finds it."""
-    from incision.probes import solvers
+    from incision.probes.adamw import attention_adamw
     from incision.probes.pooling import pool
 
     g = torch.Generator().manual_seed(0)
@@ -115,7 +115,7 @@ def test_attention_pooling_finds_the_one_token_that_matters():
     mean, std = acts[mask].double().mean(0), acts[mask].double().std(0)
     z = ((acts - mean.float()) / std.float()).masked_fill(~mask[..., None], 0)
     train, test = slice(0, 900), slice(900, n)
-    [(solution, query)] = solvers.attention_adamw(
+    [(solution, query)] = attention_adamw(
         z[train], mask[train], y[train], torch.ones(900), 2, [1.0], steps=400
     )
     probe = LinearProbe.from_solution(solution, mean, std, 2, pooling="attention", query_D=query)

@@ -17,7 +17,7 @@ import torch
 
 from ..errors import ConfigError, InputError
 from ..reduce import LOCAL, Reducer, process_reducer
-from . import solvers
+from . import adamw, solvers
 from .linear import LinearProbe, check_activations, check_classes, check_l2, check_labels, class_weights
 from .standardizer import Standardizer
 
@@ -166,7 +166,7 @@ def fit_probe_stream(
 
     width, n_rows = len(mean_D), int(features.count)
     options = {"steps_per_epoch": stats.n_batches, "reducer": reducer}
-    solutions = solvers.adamw_stream(standardised, width, n_classes, list(l2s), n_rows, epochs, lr, **options)
+    solutions = adamw.adamw_stream(standardised, width, n_classes, list(l2s), n_rows, epochs, lr, **options)
     choice = _choose(l2s, solutions, features, per_class_C, val_batches, reducer)
     best = solutions[choice.index]
     probe = LinearProbe.from_solution(best, features.mean_D, features.std_D, label_names or n_classes)

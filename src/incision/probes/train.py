@@ -18,7 +18,7 @@ from ..configs import check_choices
 from ..core.store import ActivationStore
 from ..errors import ConfigError
 from ..reduce import LOCAL, Reducer, local_rows, process_reducer
-from . import solvers
+from . import adamw, solvers
 from .data import ProbeData, Transform, features, padded_sequences, prepare
 from .fitting import ProbeFit, choose_penalty, fit_probe
 from .linear import LinearProbe, check_l2, sample_weights
@@ -254,7 +254,7 @@ def _fit_attention(store, site: str, data: ProbeData, config: ProbeConfig, trans
     weights = _weights(data, config).float()
     l2s = [config.l2] if config.l2 else list(L2_GRID)
     steps = max(300, config.epochs * -(-len(train) // ATTENTION_BATCH))
-    fitted = solvers.attention_adamw(
+    fitted = adamw.attention_adamw(
         z[train],
         mask[train],
         y[train],
