@@ -35,6 +35,7 @@ os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
 
 import httpx  # noqa: E402
+from monitor import random_probe  # noqa: E402  (the cost bench's random probes)
 from serve_load import free_port, launch  # noqa: E402  (the service load bench's)
 
 from incision.core.models import skeleton  # noqa: E402
@@ -88,28 +89,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def random_probes(model: str, folder: Path) -> dict[str, str]:
     """Two probes with random weights: token-level at the middle block, mean-pooled three quarters in."""
-    import torch
-
-    from incision.probes.linear import LinearProbe
-
-    subject = skeleton(model)
-    folders = {}
-    for name, site, pooling, seed in (
-        ("pii", f"resid.{subject.n_layers // 2}", None, 0),
-        ("harmful", f"resid.{3 * subject.n_layers // 4}", "mean", 1),
-    ):
-        g = torch.Generator().manual_seed(seed)
-        probe = LinearProbe(
-            weight_CD=torch.randn(1, subject.d_model, generator=g) / subject.d_model**0.5,
-            bias_C=torch.zeros(1),
-            mean_D=torch.zeros(subject.d_model),
-            std_D=torch.ones(subject.d_model),
-            label_names=["no", "yes"],
-            pooling=pooling,
-            meta={"site": site, "model": subject.name},
-        )
-        folders[name] = str(probe.save(folder / name))
-    return folders
+    subject = skeleton(model)  # the probes need its width and name only
+    sites = {"pii": f"resid.{subject.n_layers // 2}", "harmful": f"resid.{3 * subject.n_layers // 4}"}
+    probes = {
+        "pii": random_probe(subject, sites["pii"], ["no", "yes"], None, seed=0),
+        "harmful": random_probe(subject, sites["harmful"], ["no", "yes"], "mean", seed=1),
+    }
+    return {name: str(probe.save(folder / name)) for name, probe in probes.items()}
 
 
 def prompts(n: int, words: int, seed: int) -> list[str]:
