@@ -22,7 +22,7 @@ from incision.cli import main
 from incision.distributed.ddp import all_sum, init_from_env, shard_batch, shard_bounds, world
 from incision.errors import ConfigError, InputError
 from incision.probes import LinearProbe
-from incision.probes.solvers import adamw_stream
+from incision.probes.adamw import adamw_stream
 from incision.reduce import process_reducer
 from incision.sae import SAEConfig, train_sae
 from incision.sae.trainer import SAETrainConfig
